@@ -1,0 +1,1 @@
+"""optout_middleware: honour machine-readable AI-training opt-outs in Scrapy crawls."""

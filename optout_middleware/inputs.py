@@ -1,0 +1,170 @@
+"""What a signal parser reads: the crawl's context, the site files of an origin, one response.
+
+These types are Scrapy-free so that parsers, the CLI and user code share them; the middlewares
+wrap Scrapy objects in them without copying bodies or headers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+
+from .agents import DEFAULT_AGENT_TOKENS
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .aitxt import AiTxt
+    from .htmlhead import HtmlHead
+    from .robotstxt import RobotsTxt
+    from .tdmrep import TdmRepFile
+
+__all__ = [
+    "Context",
+    "FileState",
+    "HeaderList",
+    "HeaderSource",
+    "ResponseView",
+    "SiteFile",
+    "SiteFiles",
+]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Who is crawling and which debatable readings are on; built once per crawl."""
+
+    user_agent: str = "*"  # the crawler's own robots.txt product token
+    ai_agents: tuple[str, ...] = DEFAULT_AGENT_TOKENS  # tokens whose robots rules count as opt-outs
+    extra_robots_directives: frozenset[str] = frozenset()  # e.g. {"noindex", "noarchive"}
+    aipref_legacy_labels: bool = True  # honour "n" on pre-vocab-08 labels (never their "y")
+    wildcard_group_signals: bool = True  # use the "*" group's extension lines when ours has none
+    robots_unreachable_reserves: bool = True  # RFC 9309: 5xx / network error = complete disallow
+
+    @property
+    def agent_names(self) -> frozenset[str]:
+        """Lower-cased tokens that scoped directives may address: ours and the counted AI ones."""
+        return frozenset(a.lower() for a in (self.user_agent, *self.ai_agents) if a and a != "*")
+
+
+class FileState(str, Enum):
+    """The RFC 9309 reading of one site-file fetch."""
+
+    PARSED = "parsed"  # 2xx: the rules apply
+    ABSENT = "absent"  # 4xx (or not found after redirects): no rules
+    UNREACHABLE = "unreachable"  # 5xx or network failure: robots.txt then means complete disallow
+    NOT_FETCHED = "not-fetched"  # family switched off, or not asked for yet
+
+
+@dataclass(frozen=True, slots=True)
+class SiteFile(Generic[T]):
+    """The outcome of fetching one site file of an origin."""
+
+    state: FileState = FileState.NOT_FETCHED
+    url: str = ""
+    parsed: T | None = None
+    status: int | None = None
+    error: str | None = None  # why it is unreachable, or why parsing gave up
+    fetched_at: float | None = None  # Unix time
+    sha256: str | None = None  # of the body read, for the audit trail
+
+
+@dataclass(frozen=True, slots=True)
+class SiteFiles:
+    """The site-wide files of one origin (scheme, host, port)."""
+
+    origin: str = ""
+    robots: SiteFile[RobotsTxt] = field(default_factory=SiteFile)
+    tdmrep: SiteFile[TdmRepFile] = field(default_factory=SiteFile)
+    aitxt: SiteFile[AiTxt] = field(default_factory=SiteFile)
+
+
+NO_SITE_FILES = SiteFiles()
+
+
+class HeaderSource(Protocol):
+    """Anything that returns every value of a header, matched case-insensitively.
+
+    Scrapy's ``Headers`` already is one; :class:`HeaderList` is one for plain pairs.
+    """
+
+    def getlist(self, key: str) -> list[bytes]: ...
+
+
+class HeaderList:
+    """Header pairs as a :class:`HeaderSource`; names compare case-insensitively."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, pairs: Iterable[tuple[str | bytes, str | bytes]] = ()) -> None:
+        values: dict[str, list[bytes]] = {}
+        for name, value in pairs:
+            key = (name.decode("latin-1") if isinstance(name, bytes) else name).lower()
+            raw = value if isinstance(value, bytes) else value.encode("latin-1", "replace")
+            values.setdefault(key, []).append(raw)
+        self._values = values
+
+    def getlist(self, key: str) -> list[bytes]:
+        """Every value of header ``key``, in order."""
+        return list(self._values.get(key.lower(), ()))
+
+
+def decode_header(value: bytes) -> str:
+    """Header bytes as text: ISO-8859-1 never fails, and keeps every octet visible in evidence."""
+    return value.decode("latin-1")
+
+
+class ResponseView:
+    """A read-only view of one response: URL, status, headers, body, and its head signals.
+
+    The ``<head>`` is extracted at most once, on first use, and only for HTML.
+    """
+
+    __slots__ = ("_head", "body", "headers", "status", "url")
+
+    def __init__(
+        self, url: str, *, status: int = 200, headers: HeaderSource | None = None, body: bytes = b""
+    ) -> None:
+        self.url = url
+        self.status = status
+        self.headers: HeaderSource = headers if headers is not None else HeaderList()
+        self.body = body
+        self._head: HtmlHead | None = None
+
+    def header(self, name: str) -> tuple[str, ...]:
+        """Every value of header ``name`` as text (several lines stay separate)."""
+        return tuple(decode_header(v) for v in self.headers.getlist(name))
+
+    @property
+    def content_type(self) -> str:
+        """The media type, lower-cased, without parameters ("" when absent)."""
+        values = self.headers.getlist("Content-Type")
+        if not values:
+            return ""
+        return decode_header(values[0]).partition(";")[0].strip().lower()
+
+    @property
+    def is_html(self) -> bool:
+        """Whether the body is HTML (by Content-Type, else by a sniff of its first bytes)."""
+        ctype = self.content_type
+        if ctype:
+            return ctype in ("text/html", "application/xhtml+xml")
+        start = self.body[:512].lstrip().lower()
+        return start.startswith((b"<!doctype html", b"<html", b"<head"))
+
+    @property
+    def is_image(self) -> bool:
+        """Whether the response is an image (``noimageai`` reserves these)."""
+        return self.content_type.startswith("image/")
+
+    @property
+    def head(self) -> HtmlHead:
+        """The head signals of an HTML body; empty for anything else."""
+        if self._head is None:
+            from .htmlhead import EMPTY_HEAD, extract_head  # noqa: PLC0415  (import cycle)
+
+            self._head = extract_head(self.body) if self.is_html and self.body else EMPTY_HEAD
+        return self._head

@@ -1,0 +1,119 @@
+"""Robots-style path patterns (RFC 9309 section 2.2.2-2.2.3), shared by robots.txt, tdmrep.json and ai.txt.
+
+A pattern is matched against a request target (path plus query) from its first octet: ``*`` is
+any run of octets, a final ``$`` anchors the end, anything else is a prefix test. Matching never
+uses a regex, so it stays linear in the lengths of pattern and path (no backtracking blow-up).
+
+Both sides are brought to one percent-encoded form before comparison: non-ASCII and unsafe octets
+are %-encoded as UTF-8, escapes of unreserved characters are decoded (``%7E`` is ``~``), other
+escapes keep their meaning with upper-case hex (``%2F`` stays distinct from ``/``). A literal
+``*`` or ``$`` in a path is encoded, so a rule reaches it only through ``%2A`` / ``%24``.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+__all__ = ["PathPattern", "normalise_path", "normalise_pattern", "request_target"]
+
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_HEX = frozenset("0123456789abcdefABCDEF")
+# Octets that appear as themselves in a normalised target: RFC 3986 unreserved, reserved and "%".
+_SAFE_TARGET = re.compile(r"[A-Za-z0-9\-._~!&'()+,;=:@/?\[\]]*")
+_KEEP = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!&'()+,;=:@/?[]"
+)
+
+
+def _normalise(text: str, *, specials: str) -> str:
+    """Percent-normalise ``text``, leaving the characters in ``specials`` unencoded."""
+    out: list[str] = []
+    append = out.append
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "%" and i + 2 < n and text[i + 1] in _HEX and text[i + 2] in _HEX:
+            decoded = chr(int(text[i + 1 : i + 3], 16))
+            append(decoded if decoded in _UNRESERVED else "%" + text[i + 1 : i + 3].upper())
+            i += 3
+            continue
+        if ch in _KEEP or ch in specials:
+            append(ch)
+        else:
+            append("".join(f"%{b:02X}" for b in ch.encode("utf-8", "surrogatepass")))
+        i += 1
+    return "".join(out)
+
+
+def normalise_path(target: str) -> str:
+    """Return a request target (path and query) in the normal form patterns are compared in."""
+    if _SAFE_TARGET.fullmatch(target):  # most crawled URLs: nothing to rewrite
+        return target
+    return _normalise(target, specials="")
+
+
+def normalise_pattern(pattern: str) -> str:
+    """Return a rule pattern in normal form: ``*`` kept, a final ``$`` kept, runs of ``*`` folded."""
+    anchored = pattern.endswith("$")
+    body = pattern[:-1] if anchored else pattern
+    body = re.sub(r"\*+", "*", _normalise(body, specials="*"))
+    return body + "$" if anchored else body
+
+
+def request_target(url: str) -> str:
+    """Return the normalised path-and-query of ``url`` (``/`` when the path is empty).
+
+    A bare path (``/a?b``) is accepted as well as an absolute URL.
+    """
+    if url.startswith("/"):
+        path, sep, query = url.partition("?")
+        path = path.partition("#")[0]
+        query = query.partition("#")[0]
+    else:
+        parts = urlsplit(url)
+        path, query, sep = parts.path or "/", parts.query, "?" if parts.query else ""
+    return normalise_path(path + sep + query if sep else path)
+
+
+class PathPattern:
+    """One compiled pattern; ``length`` is its octet count in normal form (the RFC's specificity)."""
+
+    __slots__ = ("_anchored", "_first", "_last", "_middle", "_wild", "length", "raw", "text")
+
+    def __init__(self, raw: str) -> None:
+        self.raw = raw
+        self.text = normalise_pattern(raw)
+        self.length = len(self.text.encode("utf-8"))
+        self._anchored = self.text.endswith("$")
+        body = self.text[:-1] if self._anchored else self.text
+        pieces = body.split("*")
+        self._wild = len(pieces) > 1
+        self._first = pieces[0]
+        self._last = pieces[-1] if self._wild else ""
+        self._middle = tuple(pieces[1:-1])
+
+    def __repr__(self) -> str:
+        return f"PathPattern({self.raw!r})"
+
+    def matches(self, target: str) -> bool:
+        """Whether this pattern matches a normalised request target."""
+        first = self._first
+        if not self._wild:
+            return target == first if self._anchored else target.startswith(first)
+        if not target.startswith(first):
+            return False
+        pos = len(first)
+        end = len(target)
+        if self._anchored:  # the last piece must end the target, after everything before it
+            end -= len(self._last)
+            if end < pos or not target.endswith(self._last):
+                return False
+        for piece in self._middle:  # leftmost placement of each piece is always safe for '*'
+            found = target.find(piece, pos, end)
+            if found < 0:
+                return False
+            pos = found + len(piece)
+        if self._anchored:
+            return True
+        return target.find(self._last, pos) >= 0

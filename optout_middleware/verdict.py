@@ -1,0 +1,225 @@
+"""The verdict model: purposes, evidence, and the one rule that combines evidence into a verdict.
+
+Every signal parser speaks the same language: an :class:`Evidence` says, for some purposes, that a
+use is allowed or disallowed, and records where it came from. :func:`combine` turns the evidence
+for one resource into one :class:`Verdict` for the crawl's purpose:
+
+1. inside each signal family, for each purpose, the evidence with the highest ``precedence`` wins
+   and a disallow wins ties (TDMRep's "more embedded supersedes" is file 0 < header 1 < meta 2;
+   families without an override rule leave every precedence at 0, i.e. most restrictive);
+2. across families, any disallow wins, then any allow, else nothing was said (``None``).
+
+Purposes form the hierarchy of specs.md section 0: ``tdm`` contains ``train-ai`` (which contains
+``train-genai``), ``ai-input`` and ``search``. A crawl for purpose P is reserved by a disallow on
+P, on anything containing P, or on any use P contains (a crawl that trains any model also trains
+generative ones, so ``train-genai=n`` reserves a ``train-ai`` crawl). An allow counts only on P or
+on something containing P; an allow of a narrower use says nothing about P.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+__all__ = [
+    "Evidence",
+    "Purpose",
+    "Stance",
+    "Verdict",
+    "allows",
+    "combine",
+    "disallows",
+]
+
+
+class Purpose(str, Enum):
+    """What a crawl will use content for (specs.md section 0)."""
+
+    TDM = "tdm"
+    TRAIN_AI = "train-ai"
+    TRAIN_GENAI = "train-genai"
+    AI_INPUT = "ai-input"
+    SEARCH = "search"
+
+    @classmethod
+    def parse(cls, value: str | Purpose) -> Purpose:
+        """Return the purpose named by ``value``; a ``ValueError`` lists the valid names."""
+        if isinstance(value, Purpose):
+            return value
+        try:
+            return cls(value.strip().lower().replace("_", "-"))
+        except ValueError:
+            names = ", ".join(p.value for p in cls)
+            raise ValueError(f"unknown purpose {value!r}; expected one of: {names}") from None
+
+
+_PARENT: dict[Purpose, Purpose | None] = {
+    Purpose.TDM: None,
+    Purpose.TRAIN_AI: Purpose.TDM,
+    Purpose.TRAIN_GENAI: Purpose.TRAIN_AI,
+    Purpose.AI_INPUT: Purpose.TDM,
+    Purpose.SEARCH: Purpose.TDM,
+}
+
+
+def _lineage(purpose: Purpose) -> tuple[Purpose, ...]:
+    chain = [purpose]
+    while (parent := _PARENT[chain[-1]]) is not None:
+        chain.append(parent)
+    return tuple(chain)
+
+
+# Built once: for each purpose, what can allow it and what can reserve it.
+_ALLOWED_BY = {p: frozenset(_lineage(p)) for p in Purpose}
+_RESERVED_BY = {
+    p: frozenset(_lineage(p)) | {q for q in Purpose if p in _lineage(q)} for p in Purpose
+}
+
+
+class Stance(str, Enum):
+    """What one piece of evidence says about one purpose; silence is the third state."""
+
+    ALLOWED = "allowed"
+    DISALLOWED = "disallowed"
+
+
+Stances = tuple[tuple[Purpose, Stance], ...]
+
+
+def disallows(*purposes: Purpose) -> Stances:
+    """Stances that disallow each of ``purposes``."""
+    return tuple((p, Stance.DISALLOWED) for p in purposes)
+
+
+def allows(*purposes: Purpose) -> Stances:
+    """Stances that allow each of ``purposes``."""
+    return tuple((p, Stance.ALLOWED) for p in purposes)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One signal found for a resource, kept verbatim so a verdict can be re-derived later.
+
+    ``stances`` may be empty: such evidence is informational (a licence link, an invalid value
+    that was ignored, a ``noimageai`` on a page that is not an image) and never decides.
+    """
+
+    family: str  # signal family, e.g. "tdmrep", "robots-meta"
+    source: str  # "robots.txt", "tdmrep.json", "ai.txt", "header", "meta", "link"
+    value: str  # the raw value as found
+    stances: Stances = ()
+    location: str = ""  # "line 12", "X-Robots-Tag", "<meta name=robots>", "rule 2"
+    agent: str | None = None  # user-agent scope; None applies to every agent
+    path: str | None = None  # path-pattern scope, as written
+    url: str | None = None  # the document it came from, when that is not the response itself
+    precedence: int = 0  # within a family a higher precedence supersedes a lower one
+    note: str = ""  # how it was read, when that is not obvious (leniency, ignored value)
+
+    def stance(self, purpose: Purpose) -> Stance | None:
+        """What this evidence says about exactly ``purpose`` (no hierarchy applied)."""
+        for p, s in self.stances:
+            if p is purpose:
+                return s
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON types, stable keys: users keep this as proof."""
+        return {
+            "family": self.family,
+            "source": self.source,
+            "value": self.value,
+            "stances": {p.value: s.value for p, s in self.stances},
+            "location": self.location,
+            "agent": self.agent,
+            "path": self.path,
+            "url": self.url,
+            "precedence": self.precedence,
+            "note": self.note,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Evidence:
+        """Inverse of :meth:`to_dict`."""
+        stances = tuple((Purpose(p), Stance(s)) for p, s in data.get("stances", {}).items())
+        return cls(
+            family=data["family"],
+            source=data["source"],
+            value=data["value"],
+            stances=stances,
+            location=data.get("location", ""),
+            agent=data.get("agent"),
+            path=data.get("path"),
+            url=data.get("url"),
+            precedence=data.get("precedence", 0),
+            note=data.get("note", ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The decision for one resource and one purpose, with the evidence behind it."""
+
+    purpose: Purpose
+    reserved: bool | None  # None: no signal said anything about this purpose
+    decided_by: Evidence | None = None
+    evidence: tuple[Evidence, ...] = field(default=())
+
+    @property
+    def licences(self) -> tuple[Evidence, ...]:
+        """Licence evidence (never a reservation; kept for downstream policy)."""
+        return tuple(e for e in self.evidence if e.family == "licence")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON types: safe for ``response.meta``, disk queues and audit files."""
+        return {
+            "purpose": self.purpose.value,
+            "reserved": self.reserved,
+            "decided_by": self.decided_by.to_dict() if self.decided_by else None,
+            "evidence": [e.to_dict() for e in self.evidence],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Verdict:
+        """Inverse of :meth:`to_dict`."""
+        decided = data.get("decided_by")
+        return cls(
+            purpose=Purpose(data["purpose"]),
+            reserved=data["reserved"],
+            decided_by=Evidence.from_dict(decided) if decided else None,
+            evidence=tuple(Evidence.from_dict(e) for e in data.get("evidence", ())),
+        )
+
+
+def _family_winners(evidence: tuple[Evidence, ...]) -> list[tuple[Evidence, Purpose, Stance]]:
+    """Apply each family's internal precedence; return the surviving (evidence, purpose, stance)."""
+    best: dict[tuple[str, Purpose], tuple[int, list[tuple[Evidence, Stance]]]] = {}
+    for ev in evidence:
+        for purpose, stance in ev.stances:
+            key = (ev.family, purpose)
+            current = best.get(key)
+            if current is None or ev.precedence > current[0]:
+                best[key] = (ev.precedence, [(ev, stance)])
+            elif ev.precedence == current[0]:
+                current[1].append((ev, stance))
+    return [
+        (ev, purpose, stance) for (_, purpose), (_, pairs) in best.items() for ev, stance in pairs
+    ]
+
+
+def combine(purpose: Purpose, evidence: tuple[Evidence, ...] | list[Evidence]) -> Verdict:
+    """Combine all evidence for one resource into the verdict for ``purpose``."""
+    evidence = tuple(evidence)
+    if not any(ev.stances for ev in evidence):  # the common case: nothing to weigh
+        return Verdict(purpose, None, None, evidence)
+    winners = _family_winners(evidence)
+    reserving = _RESERVED_BY[purpose]
+    order = {id(ev): i for i, ev in enumerate(evidence)}
+    disallowing = [ev for ev, p, s in winners if s is Stance.DISALLOWED and p in reserving]
+    if disallowing:
+        return Verdict(purpose, True, min(disallowing, key=lambda e: order[id(e)]), evidence)
+    allowing_set = _ALLOWED_BY[purpose]
+    allowing = [ev for ev, p, s in winners if s is Stance.ALLOWED and p in allowing_set]
+    if allowing:
+        return Verdict(purpose, False, min(allowing, key=lambda e: order[id(e)]), evidence)
+    return Verdict(purpose, None, None, evidence)
