@@ -43,11 +43,14 @@ class Context:
     aipref_legacy_labels: bool = True  # honour "n" on pre-vocab-08 labels (never their "y")
     wildcard_group_signals: bool = True  # use the "*" group's extension lines when ours has none
     robots_unreachable_reserves: bool = True  # RFC 9309: 5xx / network error = complete disallow
+    # Lower-cased tokens that scoped directives may address: ours and the counted AI ones.
+    agent_names: frozenset[str] = field(init=False, repr=False, compare=False)
 
-    @property
-    def agent_names(self) -> frozenset[str]:
-        """Lower-cased tokens that scoped directives may address: ours and the counted AI ones."""
-        return frozenset(a.lower() for a in (self.user_agent, *self.ai_agents) if a and a != "*")
+    def __post_init__(self) -> None:
+        names = frozenset(a.lower() for a in (self.user_agent, *self.ai_agents) if a and a != "*")
+        object.__setattr__(self, "agent_names", names)  # derived once: read on every response
+        directives = frozenset(d.strip().lower() for d in self.extra_robots_directives)
+        object.__setattr__(self, "extra_robots_directives", directives)
 
 
 class FileState(str, Enum):
@@ -166,5 +169,19 @@ class ResponseView:
         if self._head is None:
             from .htmlhead import EMPTY_HEAD, extract_head  # noqa: PLC0415  (import cycle)
 
-            self._head = extract_head(self.body) if self.is_html and self.body else EMPTY_HEAD
+            if self.is_html and self.body:
+                self._head = extract_head(self.body, encoding=self._charset())
+            else:
+                self._head = EMPTY_HEAD
         return self._head
+
+    def _charset(self) -> str | None:
+        """The charset parameter of Content-Type, if any."""
+        values = self.headers.getlist("Content-Type")
+        if not values:
+            return None
+        for param in decode_header(values[0]).split(";")[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "charset" and value.strip(" \t\"'"):
+                return value.strip(" \t\"'")
+        return None

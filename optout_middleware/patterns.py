@@ -24,6 +24,8 @@ _SAFE_TARGET = re.compile(r"[A-Za-z0-9\-._~!&'()+,;=:@/?\[\]]*")
 _KEEP = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!&'()+,;=:@/?[]"
 )
+# A pattern already in normal form: safe octets and "*", at most a final "$" (most rules are).
+_SAFE_PATTERN = re.compile(r"[A-Za-z0-9\-._~!&'()+,;=:@/?\[\]*]*\$?")
 
 
 def _normalise(text: str, *, specials: str) -> str:
@@ -55,6 +57,8 @@ def normalise_path(target: str) -> str:
 
 def normalise_pattern(pattern: str) -> str:
     """Return a rule pattern in normal form: ``*`` kept, a final ``$`` kept, runs of ``*`` folded."""
+    if "**" not in pattern and _SAFE_PATTERN.fullmatch(pattern):  # parse-time hot path
+        return pattern
     anchored = pattern.endswith("$")
     body = pattern[:-1] if anchored else pattern
     body = re.sub(r"\*+", "*", _normalise(body, specials="*"))
@@ -67,13 +71,34 @@ def request_target(url: str) -> str:
     A bare path (``/a?b``) is accepted as well as an absolute URL.
     """
     if url.startswith("/"):
-        path, sep, query = url.partition("?")
-        path = path.partition("#")[0]
-        query = query.partition("#")[0]
-    else:
+        return normalise_path(url.partition("#")[0])
+    # Fast path for the usual crawled URL, "scheme://authority/path?query" with safe octets.
+    scheme_end = url.find("://")
+    begin = scheme_end + 3
+    slash = url.find("/", begin) if scheme_end > 0 and url[:scheme_end].isalnum() else -1
+    if slash >= 0:
+        authority = url[begin:slash]
+        if "?" not in authority and "#" not in authority:
+            target = url[slash:].partition("#")[0]
+            if _SAFE_TARGET.fullmatch(target):
+                return target
+    try:
         parts = urlsplit(url)
-        path, query, sep = parts.path or "/", parts.query, "?" if parts.query else ""
+    except ValueError:  # e.g. "http://[::1": a bad authority must not crash a crawl
+        return _target_after_authority(url)
+    path, query = parts.path or "/", parts.query
+    # An empty query keeps its "?" as in the bare-path form ("/a?" is not "/a").
+    sep = "?" if query or "?" in url.partition("#")[0] else ""
     return normalise_path(path + sep + query if sep else path)
+
+
+def _target_after_authority(url: str) -> str:
+    """The request target of a URL that ``urlsplit`` rejects: whatever follows the authority."""
+    rest = url.partition("://")[2] or url
+    ends = [i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0]
+    start = min(ends) if ends else len(rest)
+    tail = rest[start:]
+    return request_target(tail if tail.startswith("/") else "/" + tail)
 
 
 class PathPattern:

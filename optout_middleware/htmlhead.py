@@ -1,0 +1,390 @@
+"""Bounded extraction of the meta and link signals in an HTML document's <head>.
+
+This runs on every HTML response, so it never parses more than the head. The end of the head is
+found in the raw bytes (the first ``</head`` or ``<body``, case-insensitive, searched in the first
+64 KiB and then on to :data:`MAX_HEAD_BYTES`) and only that prefix is handed to lxml, once. The
+cost follows the size of the head, not of the page.
+
+How the cut stays correct where that is cheap:
+
+* A ``</head>`` or ``<body>`` written inside a ``<script>``, ``<style>``, ``<title>``,
+  ``<textarea>`` (or another raw-text element) or a comment is not the end of the head. lxml
+  parses the prefix with the HTML tokenizer and closes what is open at its end, so a cut inside
+  such an element leaves it as the last node, its text running to the cut; this is checked in
+  O(1) on the tree, and only then are the bytes re-scanned (skipping raw-text elements and
+  comments, linearly) and the longer prefix parsed again.
+* A cut inside a tag (``content="</head>"``) is detected from the bytes before it. A quoted
+  value holding both ``>`` and ``</head>`` is not (the head is then cut short).
+* HTML lets a document omit both ``</head>`` and ``<body>``. Without either, lxml parses growing
+  windows (8 KiB, 32 KiB, 128 KiB, then the cap) until it opens a ``<body>``.
+* Whatever lxml places in ``<body>`` is not the head and is not returned: metas after stray text,
+  after a body-only element, or in the body proper. specs.md 1.7 and 5.6 [inferred] would honour
+  a ``noai`` / ``tdm-reservation: 1`` there; reading the body would break the cost budget.
+
+Encodings, in the WHATWG order: a BOM, then the ``encoding`` argument (HTTP charset), then a
+``charset=`` in the head (a ``utf-16`` declaration in an ASCII-compatible document means UTF-8),
+else UTF-8. UTF-16/32 bodies (by BOM, argument, or a NUL byte pattern at the start) are decoded
+first. Other non-UTF-8 heads are transcoded by Python; lxml only ever sees UTF-8 (libxml2's own
+sniffing would obey a ``<meta charset=utf-16>`` and turn an ASCII page into garbage). Bad bytes
+become U+FFFD; nothing here raises. The shared parser object serialises concurrent use (lxml
+locks it), which is fine for Scrapy's single thread.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from lxml import etree
+
+__all__ = ["EMPTY_HEAD", "MAX_HEAD_BYTES", "HtmlHead", "LinkTag", "MetaTag", "extract_head"]
+
+MAX_HEAD_BYTES = 256 * 1024  # heads of real pages with inline CSS/JS reach ~100-200 KiB
+
+
+@dataclass(frozen=True, slots=True)
+class MetaTag:
+    """``<meta name=... content=...>``; ``name`` is lower-cased, ``content`` as written (stripped)."""
+
+    name: str
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class LinkTag:
+    """``<link rel=... href=...>``; ``rels`` are the lower-cased tokens of the rel attribute."""
+
+    rels: frozenset[str]
+    href: str
+
+
+@dataclass(frozen=True, slots=True)
+class HtmlHead:
+    """The signals of one document head; ``truncated`` when the scan stopped at its byte cap.
+
+    ``parsed_bytes`` is how many bytes were handed to the HTML parser (the head, not the page);
+    ``encoding`` the codec the head was decoded with.
+    """
+
+    metas: tuple[MetaTag, ...] = ()
+    links: tuple[LinkTag, ...] = ()
+    base_href: str | None = None
+    truncated: bool = False
+    parsed_bytes: int = 0
+    encoding: str = ""
+
+    def meta(self, name: str) -> tuple[str, ...]:
+        """Contents of every meta whose (lower-case) name is ``name``."""
+        return tuple(m.content for m in self.metas if m.name == name)
+
+
+EMPTY_HEAD = HtmlHead()
+
+# Comments are kept: a prefix ending inside one must be visible in the tree.
+_PARSER = etree.HTMLParser(
+    encoding="utf-8",
+    remove_blank_text=True,
+    remove_pis=True,
+    no_network=True,
+    collect_ids=False,
+)
+
+# HTML end of a tag name: whitespace, "/" or ">".
+_HEAD_END = re.compile(rb"<(?:/head|body)(?=[\s/>])", re.IGNORECASE)
+# Elements whose content is text up to their own end tag (HTML "raw text" and "escapable raw
+# text", plus the legacy ones libxml2 also treats so). noscript is parsed as markup by libxml2.
+_RAW_TEXT = ("script", "style", "title", "textarea", "xmp", "iframe", "noembed", "noframes")
+_RAW_TEXT_SET = frozenset((*_RAW_TEXT, "plaintext"))
+_TOKEN = re.compile(
+    rb"<(?:(?P<end>/head|body)|(?P<raw>"
+    + "|".join((*_RAW_TEXT, "plaintext")).encode()
+    + rb")|(?P<comment>!--))(?(comment)|(?=[\s/>]))",
+    re.IGNORECASE,
+)
+_CLOSER = {t: re.compile(rb"</" + t.encode() + rb"(?=[\s/>])", re.IGNORECASE) for t in _RAW_TEXT}
+# A whole tag from its "<": quoted values may hold ">" (no nested quantifiers: linear).
+_TAG = re.compile(rb"<[^\s/>\"']*(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
+_CHARSET = re.compile(rb"charset\s*=\s*[\"']?\s*([a-z0-9_.:\-]{1,40})", re.IGNORECASE)
+_MARKER_SCAN = 64 * 1024  # bytes searched for </head or <body before parsing without one
+_FIRST_WINDOW = 8 * 1024  # parsed when there is no marker; then 32 KiB, 128 KiB, the cap
+_TAIL = 256  # bytes of the prefix's end looked at when checking where the cut landed
+
+_ASCII_WS = " \t\n\f\r"
+_ASCII_WS_RUN = re.compile(r"[ \t\n\f\r]+")
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: it starts with the same two bytes
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# WHATWG encoding-label quirks that Python's codec names do not share.
+_CODEC_FIXUPS = {"iso8859-1": "cp1252", "ascii": "cp1252", "gb2312": "gbk"}
+_NOT_HTML_CODECS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape", "utf-7"})
+_CACHE_MAX = 512  # distinct rel values / meta names remembered (they repeat across pages)
+_CACHE_KEY_MAX = 64  # longer values are not remembered: hostile pages must not grow memory
+_rels_cache: dict[str, frozenset[str]] = {}
+_names_cache: dict[str, str] = {}
+
+
+def extract_head(
+    body: bytes, *, encoding: str | None = None, max_bytes: int = MAX_HEAD_BYTES
+) -> HtmlHead:
+    """Return the meta and link tags of the document head, reading at most ``max_bytes``.
+
+    ``encoding`` is the HTTP charset, if any. Never raises on any input.
+    """
+    if not body:
+        return EMPTY_HEAD
+    max_bytes = max(max_bytes, 0)
+    codec = _bom_codec(body) or (_codec_for(encoding) if encoding else None)
+    if codec is None and len(body) > 1 and (body[0] == 0) != (body[1] == 0):
+        codec = "utf-16-be" if body[0] == 0 else "utf-16-le"  # "<\0" without a BOM
+    buf = body
+    if codec is not None and codec.startswith(("utf-16", "utf-32")):
+        buf = _transcode(body[:max_bytes], codec).lstrip("\ufeff").encode("utf-8")
+        codec = "utf-8"
+    limit = min(len(buf), max_bytes)
+    capped = len(body) > max_bytes  # the cap, not the document, may end the scan
+    scanned = min(limit, _MARKER_SCAN)
+    match = _HEAD_END.search(buf, 0, scanned)
+    if match is not None:
+        return _parse_to_end(buf, match.start(), limit, codec, capped)
+    # No marker: HTML allows omitting </head> and <body>, so let lxml say where the head ended,
+    # parsing windows that grow until it opens a <body> or the cap is reached.
+    window = min(limit, _FIRST_WINDOW)
+    while True:
+        codec = codec or _meta_codec(buf, window)
+        root = _parse(buf[:window], codec)
+        ended = root is not None and root.find("body") is not None
+        if ended or window == limit:
+            return _collect(root, capped and not ended, window, codec)
+        window = min(limit, window * 4)
+        if window > scanned:
+            match = _HEAD_END.search(buf, scanned - 8, window)
+            scanned = window
+            if match is not None:
+                return _parse_to_end(buf, match.start(), limit, codec, capped)
+
+
+def _parse_to_end(buf: bytes, end: int, limit: int, codec: str | None, capped: bool) -> HtmlHead:
+    """Parse up to a ``</head``/``<body`` marker, moving it on if it was inside something."""
+    codec = codec or _meta_codec(buf, end)
+    prefix = buf[:end]
+    root = _parse(prefix, codec)
+    state = _open_at_end(root, prefix, codec)
+    truncated = False
+    if state is not None:
+        new_end = _resume(buf, state, end, limit)
+        if new_end is not None and new_end != end:
+            end = new_end
+            root = _parse(buf[:end], codec)
+            truncated = capped and end == limit and (root is None or root.find("body") is None)
+    return _collect(root, truncated, end, codec)
+
+
+def _collect(root: etree._Element | None, truncated: bool, parsed: int, codec: str) -> HtmlHead:
+    """The head's tags in document order; anything from ``<body>`` on is not the head."""
+    if root is None:
+        return HtmlHead(truncated=truncated, parsed_bytes=parsed, encoding=codec)
+    metas: list[MetaTag] = []
+    links: list[LinkTag] = []
+    base: str | None = None
+    for el in root.iter("meta", "link", "base", "body"):
+        tag = el.tag
+        if tag == "meta":
+            name = el.get("name")
+            if name is not None:
+                metas.append(MetaTag(_name(name), (el.get("content") or "").strip(_ASCII_WS)))
+        elif tag == "link":
+            rel = el.get("rel")
+            href = el.get("href")
+            if rel is not None and href is not None:
+                links.append(LinkTag(_rels(rel), href.strip(_ASCII_WS)))
+        elif tag == "body":
+            break
+        elif base is None:
+            href = el.get("href")
+            if href is not None:  # HTML: the first <base> with an href is the base
+                base = href.strip(_ASCII_WS)
+    return HtmlHead(tuple(metas), tuple(links), base, truncated, parsed, codec)
+
+
+def _ascii_lower(value: str) -> str:
+    # str.lower() maps e.g. KELVIN SIGN to "k"; HTML compares with ASCII case-folding only.
+    return value.lower() if value.isascii() else value.translate(_ASCII_LOWER)
+
+
+def _name(raw: str) -> str:
+    name = _names_cache.get(raw)
+    if name is None:
+        name = _ascii_lower(raw.strip(_ASCII_WS))
+        if len(_names_cache) < _CACHE_MAX and len(raw) <= _CACHE_KEY_MAX:
+            _names_cache[raw] = name
+    return name
+
+
+def _rels(raw: str) -> frozenset[str]:
+    rels = _rels_cache.get(raw)
+    if rels is None:
+        low = _ascii_lower(raw)
+        # isprintable(): the only whitespace is " ", so str.split() is the ASCII split HTML wants.
+        tokens = low.split() if low.isprintable() else _ASCII_WS_RUN.split(low)
+        rels = frozenset(t for t in tokens if t)
+        if len(_rels_cache) < _CACHE_MAX and len(raw) <= _CACHE_KEY_MAX:
+            _rels_cache[raw] = rels
+    return rels
+
+
+def _bom_codec(body: bytes) -> str | None:
+    if body.startswith(codecs.BOM_UTF8):
+        return "utf-8"
+    for bom, name in _WIDE_BOMS:
+        if body.startswith(bom):
+            return name
+    return None
+
+
+def _codec_for(label: str) -> str | None:
+    """Python codec for an encoding label, or None for labels we cannot or must not use."""
+    return _lookup_codec(label) if len(label) <= _CACHE_KEY_MAX else None
+
+
+@lru_cache(maxsize=64)
+def _lookup_codec(label: str) -> str | None:
+    try:
+        info = codecs.lookup(label.strip(_ASCII_WS))
+    except (LookupError, ValueError, TypeError):
+        return None
+    name = info.name
+    if name in _NOT_HTML_CODECS or not getattr(info, "_is_text_encoding", True):
+        return None
+    return _CODEC_FIXUPS.get(name, name)
+
+
+def _meta_codec(buf: bytes, end: int) -> str:
+    found = _CHARSET.search(buf, 0, end)
+    if found is None:
+        return "utf-8"
+    codec = _codec_for(found.group(1).decode("ascii"))
+    if codec is None or codec.startswith(("utf-16", "utf-32")):
+        return "utf-8"  # HTML: a UTF-16 declaration read from ASCII bytes is a lie
+    return codec
+
+
+def _transcode(data: bytes, codec: str) -> str:
+    try:
+        return data.decode(codec, "replace")
+    except (LookupError, UnicodeError, ValueError, TypeError):
+        return data.decode("utf-8", "replace")
+
+
+def _parse(prefix: bytes, codec: str) -> etree._Element | None:
+    if codec != "utf-8":
+        prefix = _transcode(prefix, codec).encode("utf-8")
+    try:
+        return etree.fromstring(prefix, _PARSER)
+    except (etree.LxmlError, ValueError):  # e.g. "Document is empty"
+        return None
+
+
+# What the cut landed inside: ("raw", tag), ("comment", ""), ("tag", "") or None (nothing).
+_State = tuple[str, str]
+
+
+def _open_at_end(root: etree._Element | None, prefix: bytes, codec: str) -> _State | None:
+    """Whether the prefix ends inside a raw-text element, a comment or a tag (O(1) checks).
+
+    lxml closes whatever is open at the end of its input, so the last node of the tree is the
+    element or comment the cut landed in exactly when its text runs to the end of the prefix.
+    """
+    tail = prefix[-_TAIL:].rstrip()
+    if root is not None:
+        node = root
+        while len(node):
+            node = node[-1]
+        tag = node.tag
+        if isinstance(tag, str):
+            if tag in _RAW_TEXT_SET and (
+                _text_runs_to_end(node.text, tail, codec) or _ends_with_start_tag(tail, tag)
+            ):
+                return ("raw", tag)
+        elif tag is etree.Comment and _text_runs_to_end(node.text, tail, codec):
+            return _comment_state(prefix, tail)
+    elif b"<!--" in tail:
+        return _comment_state(prefix, tail)
+    if not tail or tail.endswith(b">"):
+        return None
+    return ("tag", "") if tail.rfind(b"<") > tail.rfind(b">") else None
+
+
+def _text_runs_to_end(text: str | None, tail: bytes, codec: str) -> bool:
+    suffix = (text or "").rstrip()[-16:]
+    if not suffix:
+        return False
+    try:
+        return tail.endswith(suffix.encode(codec, "replace"))
+    except (LookupError, UnicodeError, ValueError, TypeError):
+        return False
+
+
+def _ends_with_start_tag(tail: bytes, tag: str) -> bool:
+    """``<script>`` right before the cut: the element is open with no text yet."""
+    start = tail.rfind(b"<")
+    return tail.endswith(b">") and tail[start + 1 : start + 1 + len(tag)].lower() == tag.encode()
+
+
+def _comment_state(prefix: bytes, tail: bytes) -> _State | None:
+    opened = prefix.rfind(b"<!--")
+    if opened >= 0 and opened + 2 > prefix.rfind(b"-->"):
+        return ("comment", "")
+    # A bogus comment ("<?...", "<!x") ends at the next ">", like a tag.
+    return None if tail.endswith(b">") else ("tag", "")
+
+
+def _resume(buf: bytes, state: _State, pos: int, limit: int) -> int | None:
+    """Scan on from a cut that landed inside something; the real end of the head, or None.
+
+    None means the head never ends (an unclosed ``<script>`` runs to the end of the document),
+    so the first parse stands. Linear: every search starts where the previous one ended.
+    """
+    kind, tag = state
+    if kind == "raw":
+        if tag not in _CLOSER:  # plaintext: nothing ever ends it
+            return None
+        closer = _CLOSER[tag].search(buf, pos, limit)
+        if closer is None:
+            return None
+        pos = closer.end()
+    elif kind == "comment":
+        found = buf.find(b"-->", pos, limit)
+        if found < 0:
+            return None
+        pos = found + 3
+    else:
+        start = buf.rfind(b"<", 0, pos)
+        whole = _TAG.match(buf, start, limit) if start >= 0 else None
+        if whole is None:
+            return None
+        pos = whole.end()
+    while True:
+        token = _TOKEN.search(buf, pos, limit)
+        if token is None:
+            return limit
+        if token.group("end"):
+            return token.start()
+        if token.group("comment"):
+            found = buf.find(b"-->", token.start() + 2, limit)
+            if found < 0:
+                return None
+            pos = found + 3
+            continue
+        raw = token.group("raw").lower().decode()
+        if raw not in _CLOSER:
+            return None
+        closer = _CLOSER[raw].search(buf, token.end(), limit)
+        if closer is None:
+            return None
+        pos = closer.end()

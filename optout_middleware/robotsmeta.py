@@ -1,0 +1,204 @@
+"""Robots directives used as AI opt-outs (specs.md section 5): ``X-Robots-Tag`` and robots metas.
+
+This module owns the ``robots-meta`` family. It reads every ``X-Robots-Tag`` header line and the
+``<meta name="robots">`` / ``<meta name="<token>">`` tags of the document head, and turns the
+directives that reserve AI uses into evidence (spec 5.1-5.4):
+
+* ``noai`` reserves :attr:`Purpose.TRAIN_AI` and :attr:`Purpose.AI_INPUT` for the resource
+  (DeviantArt's terms cover training and input to trained systems);
+* ``noimageai`` the same, but only when the response is an image; on a page it is recorded with
+  no stance (it speaks about the page's images, which are checked on their own responses);
+* ``disallowaitraining`` (the expired Microsoft draft, spec 5.4/7.1) reserves
+  :attr:`Purpose.TRAIN_GENAI`.
+
+Directives some tools read as opt-outs but whose definition is not about AI are off unless named
+in ``Context.extra_robots_directives``: ``noindex``, ``none`` and ``noimageindex`` (img2dataset,
+datadiligence: training and input, ``noimageindex`` for images only), ``noarchive`` (Bing:
+generative training) and ``nocache`` (Bing: only URL, title and snippet may be used, so the full
+content is reserved for generative training). Bing reads a page with both as ``nocache``; when
+both are enabled the ``noarchive`` evidence is kept without a stance. Other directives
+(``index``, ``follow``, ``max-snippet``...) produce no evidence.
+
+Scope (spec 5.2, 5.6): a header line may start with ``<user-agent>:``, which scopes every
+directive after it on that line, unless the part before the colon is a colon-bearing directive
+(``unavailable_after: <date>``, ``max-snippet: 20``...) or holds a directive list. ``name``
+``robots`` addresses every crawler; another name addresses that token. Lines and metas count
+when unscoped or addressed to a name in ``Context.agent_names``; directives compare
+case-insensitively. An ``X-Robots-Tag`` on a 3xx response applies to that redirect response
+only; the final response is evaluated on its own (spec 5.6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, ClassVar
+
+from .plugin import SignalParser
+from .verdict import Evidence, Purpose, disallows
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from .inputs import Context, ResponseView
+    from .verdict import Stances
+
+__all__ = ["DIRECTIVE_PURPOSES", "EXTRA_DIRECTIVES", "FAMILY", "RobotsMetaSignal", "split_scope"]
+
+FAMILY = "robots-meta"
+
+_TRAIN_AND_INPUT = disallows(Purpose.TRAIN_AI, Purpose.AI_INPUT)
+_GENAI = disallows(Purpose.TRAIN_GENAI)
+
+# Directive -> what it reserves, built once (spec 5.1-5.4). The extras count only when enabled.
+DIRECTIVE_PURPOSES: dict[str, Stances] = {
+    "noai": _TRAIN_AND_INPUT,
+    "noimageai": _TRAIN_AND_INPUT,
+    "disallowaitraining": _GENAI,
+    "noindex": _TRAIN_AND_INPUT,
+    "none": _TRAIN_AND_INPUT,
+    "noimageindex": _TRAIN_AND_INPUT,
+    "noarchive": _GENAI,
+    "nocache": _GENAI,
+}
+EXTRA_DIRECTIVES = frozenset({"noindex", "none", "noimageindex", "noarchive", "nocache"})
+
+_NOTES = {
+    "noai": "noai: no AI training or AI input for this resource (specs.md 5.1)",
+    "noimageai": "noimageai: no AI use of this image (specs.md 5.1)",
+    "disallowaitraining": "DisallowAITraining: no generative AI training (specs.md 5.4)",
+    "noindex": "noindex read as an AI opt-out (enabled extra; img2dataset, specs.md 5.3)",
+    "none": "none read as an AI opt-out (enabled extra; datadiligence, specs.md 5.3)",
+    "noimageindex": "noimageindex read as an AI opt-out for this image (enabled extra; "
+    "img2dataset, specs.md 5.3)",
+    "noarchive": "noarchive: Bing reads it as no generative AI training (enabled extra; "
+    "specs.md 5.4)",
+    "nocache": "nocache: Bing uses only URL, title and snippet for training, so the content is "
+    "reserved for generative AI training (enabled extra; specs.md 5.4)",
+}
+# Image-only directives on a response that is not an image: recorded, no stance.
+_ON_A_PAGE = {
+    "noimageai": "noimageai applies to images, not this page's text: no stance here (specs.md 5.1)",
+    "noimageindex": "noimageindex applies to images, not this page's text: no stance here "
+    "(enabled extra; specs.md 5.3)",
+}
+_BING_BOTH = "; with nocache also present Bing reads the page as nocache: no stance here"
+_SPACES = "; directives separated by spaces, not commas: read leniently"
+_REDIRECT = "; on a 3xx response: applies to the redirect response only (specs.md 5.6)"
+
+# Directives written "name: value"; the part before such a colon is not a user agent.
+_COLON_DIRECTIVES = frozenset(
+    {"unavailable_after", "max-snippet", "max-image-preview", "max-video-preview"}
+)
+# Any other known directive before a colon is not a user agent either.
+_KNOWN = _COLON_DIRECTIVES | DIRECTIVE_PURPOSES.keys() | {
+    "all", "index", "follow", "nofollow", "nosnippet", "notranslate", "indexifembedded",
+}  # fmt: skip
+
+
+class RobotsMetaSignal(SignalParser):
+    """``noai``/``noimageai`` and friends in ``X-Robots-Tag`` and robots ``<meta>`` tags."""
+
+    family: ClassVar[str] = FAMILY
+
+    def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
+        """Evidence for each reserving directive addressed to every crawler or to ours."""
+        found: list[tuple[str, Evidence]] = []
+        for line in response.header("X-Robots-Tag"):
+            agent, directives = split_scope(line, context)
+            if agent is None or agent.lower() in context.agent_names:
+                _read(
+                    found,
+                    directives,
+                    context,
+                    response,
+                    source="header",
+                    location="X-Robots-Tag",
+                    value=line,
+                    agent=agent,
+                )
+        head = response.head
+        for meta in head.metas:
+            name = meta.name
+            if name == "robots":
+                agent = None
+            elif name in context.agent_names:
+                agent = name
+            else:
+                continue
+            _read(
+                found,
+                meta.content.split(","),
+                context,
+                response,
+                source="meta",
+                location=f'meta name="{name}"',
+                value=meta.content,
+                agent=agent,
+            )
+        if not found:
+            return ()
+        if "nocache" in context.extra_robots_directives and any(d == "nocache" for d, _ in found):
+            return [_without_stance(ev, _BING_BOTH) if d == "noarchive" else ev for d, ev in found]
+        return [ev for _, ev in found]
+
+
+def split_scope(line: str, context: Context) -> tuple[str | None, list[str]]:
+    """Split one ``X-Robots-Tag`` line into its user-agent scope (or None) and its directives."""
+    before, colon, after = line.partition(":")
+    if colon:
+        scope = before.strip()
+        key = scope.lower()
+        if (
+            key
+            and key not in _KNOWN
+            and "," not in key
+            and (not any(c in key for c in " \t") or key in context.agent_names)
+        ):
+            return scope, after.split(",")
+    return None, line.split(",")
+
+
+def _read(
+    found: list[tuple[str, Evidence]],
+    directives: Iterable[str],
+    context: Context,
+    response: ResponseView,
+    *,
+    source: str,
+    location: str,
+    value: str,
+    agent: str | None,
+) -> None:
+    """Append ``(directive, evidence)`` for each directive that reserves something for us."""
+    seen: set[str] = set()
+    for piece in directives:
+        words = piece.split()
+        if len(words) > 1 and ":" not in piece:  # "noai noimageai": a list without commas
+            names, lenient = [w.lower() for w in words], _SPACES
+        else:
+            names, lenient = [piece.partition(":")[0].strip().lower()], ""
+        for directive in names:
+            stances = DIRECTIVE_PURPOSES.get(directive)
+            if stances is None or directive in seen:
+                continue
+            if directive in EXTRA_DIRECTIVES and directive not in context.extra_robots_directives:
+                continue
+            seen.add(directive)
+            note = _NOTES[directive]
+            if directive in _ON_A_PAGE and not response.is_image:
+                stances, note = (), _ON_A_PAGE[directive]
+            note += lenient
+            if 300 <= response.status < 400:  # noqa: PLR2004  (the 3xx range)
+                note += _REDIRECT
+            found.append(
+                (
+                    directive,
+                    Evidence(
+                        FAMILY, source, value, stances, location=location, agent=agent, note=note
+                    ),
+                )
+            )
+
+
+def _without_stance(evidence: Evidence, why: str) -> Evidence:
+    return replace(evidence, stances=(), note=evidence.note + why)

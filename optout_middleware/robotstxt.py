@@ -1,0 +1,430 @@
+"""robots.txt (RFC 9309): bytes in, groups with their rules and extension records out.
+
+This module owns reading robots.txt and answering "may this agent fetch this URL" (acquisition).
+Usage signals that live in robots.txt (``Content-Usage``, ``Content-Signal``,
+``DisallowAITraining``) are kept as :class:`Record` s in their group, for the families that read
+them through :meth:`RobotsTxt.extension_records`.
+
+Reading (RFC 9309 section 2.2; every line is tried, nothing ever raises on content):
+
+* Only the first :data:`MAX_BYTES` are read, and a line cut by that limit is dropped whole.
+  A UTF-8 BOM (even a partial one) is skipped, a UTF-16 BOM selects UTF-16; anything else is
+  UTF-8 with invalid octets replaced. CR, LF and CRLF all end a line; ``#`` starts a comment.
+* A group is one or more ``User-agent`` lines and the lines after them, up to the next
+  ``User-agent`` line that follows an Allow or Disallow. Blank lines and other records
+  (``Sitemap``, ``Crawl-delay``, ``Content-Signal``, anything) never end a group or its
+  user-agent list: RFC 9309 section 2.2.4 says they must not interfere (Protego splits there).
+* Lines before the first ``User-agent`` belong to no group: their Allow/Disallow are ignored
+  (kept in :attr:`RobotsTxt.ignored_rules` for audit), other records form the ``preamble``.
+  ``Sitemap`` is global wherever it appears.
+* Leniencies copied from Google's parser because sites rely on them: field names in any case,
+  a missing colon when the line is exactly two words (``Disallow /x``), common misspellings of
+  field names (below), and a pattern without its leading ``/`` (``Disallow: private``) gets one.
+
+User-agent matching: a ``User-agent`` value and the crawler's name are both reduced to a key,
+the leading run of letters, digits, ``-``, ``_``, ``.`` and spaces, lower-cased with runs of
+whitespace folded (``GPTBot/1.1`` and ``googlebot*`` give ``gptbot`` and ``googlebot``).
+Keys are compared whole, so a ``Foo`` group never applies to ``FooBot``. This is RFC 9309's
+token rule widened to digits, dots and spaces because real agent names have them
+(``img2dataset``, ``ChatGPT Agent``, ``Brightbot 1.0``; specs.md 6.5); unlike Google we do not
+cut a value at its first space, so ``User-agent: Foo Bar`` does not apply to ``Foo``.
+``*`` alone (or followed by a space, comment or other non-name character) is the wildcard;
+``*bot`` names nobody.
+
+Matching (RFC 9309 sections 2.2.2-2.2.3): the longest pattern in octets of its normal form
+wins, Allow wins ties, an empty pattern matches nothing, ``/robots.txt`` is always allowed, and
+with no group for the agent and no ``*`` group everything is allowed. Patterns and URLs are
+compared in the percent-normal form of :mod:`~optout_middleware.patterns`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .patterns import PathPattern, request_target
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+__all__ = ["MAX_BYTES", "Group", "Record", "RobotsTxt", "Rule", "RuleSet", "agent_key", "parse"]
+
+MAX_BYTES = 500 * 1024  # RFC 9309 section 2.5: parse at least 500 KiB
+
+_UA, _ALLOW, _DISALLOW, _SITEMAP = "user-agent", "allow", "disallow", "sitemap"
+
+# Field names (lower-cased) to their canonical name. The misspellings are those Google's parser
+# accepts; the extension names get the spellings seen for hyphenated fields.
+_FIELDS: dict[str, str] = {
+    **dict.fromkeys(("user-agent", "useragent", "user agent", "user_agent"), _UA),
+    "allow": _ALLOW,
+    **dict.fromkeys(
+        ("disallow", "dissallow", "dissalow", "disalow", "diasllow", "disallaw"), _DISALLOW
+    ),
+    **dict.fromkeys(("sitemap", "site-map", "site map"), _SITEMAP),
+    **dict.fromkeys(("content-usage", "content usage", "content_usage"), "content-usage"),
+    **dict.fromkeys(("content-signal", "content signal", "content_signal"), "content-signal"),
+    **dict.fromkeys(("disallowaitraining", "disallow-ai-training"), "disallowaitraining"),
+    **dict.fromkeys(("allowaitraining", "allow-ai-training"), "allowaitraining"),
+}
+# The spellings most files use, so the common line skips strip() and lower().
+_FIELDS.update({k: _FIELDS[k.lower()] for k in ("User-agent", "User-Agent", "Allow", "Disallow")})
+_NAME_AND_VALUE = 2  # words on a colon-less line that is still read as "field value"
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
+_AGENT_PREFIX = re.compile(r"[A-Za-z0-9._ \t-]*")  # one character class: linear, no backtracking
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """An Allow or Disallow line; ``raw`` is the value as written, ``pattern`` its compiled form."""
+
+    allow: bool
+    pattern: PathPattern
+    line: int
+    raw: str
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """Any other line inside (or before) a group: ``field`` lower-cased, ``value`` comment-free."""
+
+    field: str
+    value: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """One group (or several merged for one agent): its agents, rules and extension records."""
+
+    agents: tuple[str, ...]
+    rules: tuple[Rule, ...]
+    records: tuple[Record, ...]
+    line: int
+
+
+if TYPE_CHECKING:
+    # A RuleSet bucket entry: (pattern length, allow, matcher or None when the key decides, rule).
+    _Entry = tuple[int, bool, Callable[[str], bool] | None, Rule]
+
+
+def agent_key(name: str) -> str:
+    """The key a ``User-agent`` value or a crawler name is matched by (module docstring)."""
+    value = name.strip()
+    if value[:1] == "*":  # "*", "* all", "*/1.0": the wildcard; "*bot" names nobody
+        return "" if value[1:2] in _NAME_CHARS else "*"
+    token = _AGENT_PREFIX.match(value)
+    return " ".join(token.group().lower().split()) if token else ""
+
+
+def make_rule(
+    allow: bool, value: str, line: int, cache: dict[str, PathPattern] | None = None
+) -> Rule:
+    """A rule for ``value`` as written; a value without its leading ``/`` gets one (leniency)."""
+    text = value if not value or value[0] in "/*" else "/" + value
+    pattern = cache.get(text) if cache is not None else None
+    if pattern is None:
+        pattern = PathPattern(text)
+        if cache is not None:
+            cache[text] = pattern
+    return Rule(allow, pattern, line, value)
+
+
+class RuleSet:
+    """Rules indexed for RFC 9309 longest-match lookups.
+
+    Rules are bucketed by the literal text before their first ``*`` (all of it for a plain
+    prefix), so a lookup only tries buckets whose key is a prefix of the target, longest key
+    first, each bucket longest rule first, and stops once nothing left can be longer.
+    """
+
+    __slots__ = ("_buckets", "_levels", "rules")
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self.rules = tuple(rules)
+        buckets: dict[str, list[_Entry]] = {}
+        for rule in self.rules:
+            pattern = rule.pattern
+            text = pattern.text
+            if not text:  # "Disallow:" with no value matches nothing
+                continue
+            anchored = text.endswith("$")
+            key = (text[:-1] if anchored else text).partition("*")[0]
+            plain = not anchored and key == text
+            entry = (pattern.length, rule.allow, None if plain else pattern.matches, rule)
+            buckets.setdefault(key, []).append(entry)
+        for bucket in buckets.values():  # longest first, Allow first on ties, then file order
+            bucket.sort(key=lambda e: (-e[0], not e[1], e[3].line))
+        self._buckets = {k: tuple(v) for k, v in buckets.items()}
+        # (key length, longest rule in any bucket whose key is at most that long), longest first.
+        longest: dict[int, int] = {}
+        for key, entries in self._buckets.items():
+            longest[len(key)] = max(longest.get(len(key), -1), entries[0][0])
+        levels, ceiling = [], -1
+        for size in sorted(longest):
+            ceiling = max(ceiling, longest[size])
+            levels.append((size, ceiling))
+        self._levels = tuple(reversed(levels))
+
+    def best(self, target: str) -> Rule | None:
+        """The deciding rule for a normalised request target, or None when no rule matches."""
+        best: Rule | None = None
+        best_len, best_allow = -1, False
+        size = len(target)
+        buckets = self._buckets
+        for key_len, ceiling in self._levels:
+            if ceiling < best_len or (ceiling == best_len and best_allow):
+                break
+            if key_len > size:
+                continue
+            bucket = buckets.get(target[:key_len])
+            if bucket is None:
+                continue
+            for length, allow, matches, rule in bucket:
+                if length < best_len or (length == best_len and (best_allow or not allow)):
+                    break
+                if matches is None or matches(target):
+                    best, best_len, best_allow = rule, length, allow
+                    break
+        return best
+
+
+class _Selected:
+    """The merged group an agent key selects, and whether the agent was named (not ``*``)."""
+
+    __slots__ = ("_ruleset", "group", "named")
+
+    def __init__(self, group: Group, named: bool) -> None:
+        self.group = group
+        self.named = named
+        self._ruleset: RuleSet | None = None
+
+    @property
+    def ruleset(self) -> RuleSet:
+        if self._ruleset is None:
+            self._ruleset = RuleSet(self.group.rules)
+        return self._ruleset
+
+
+_CACHE_LIMIT = 256  # distinct agent strings remembered per file; a crawl asks for a handful
+
+
+class RobotsTxt:
+    """A parsed robots.txt: groups as written, plus per-agent lookups (memoised)."""
+
+    __slots__ = (
+        "_by_key",
+        "_merged",
+        "_selected",
+        "groups",
+        "ignored_rules",
+        "preamble",
+        "sitemaps",
+        "size",
+        "truncated",
+    )
+
+    def __init__(
+        self,
+        groups: Iterable[Group] = (),
+        preamble: Iterable[Record] = (),
+        sitemaps: Iterable[str] = (),
+        *,
+        ignored_rules: Iterable[Rule] = (),
+        size: int = 0,
+        truncated: bool = False,
+    ) -> None:
+        self.groups = tuple(groups)
+        self.preamble = tuple(preamble)  # records before the first User-agent line
+        self.sitemaps = tuple(sitemaps)
+        self.ignored_rules = tuple(ignored_rules)  # Allow/Disallow outside any group
+        self.size = size  # bytes received, before the MAX_BYTES cut
+        self.truncated = truncated
+        by_key: dict[str, list[int]] = {}
+        for index, group in enumerate(self.groups):
+            for agent in group.agents:
+                indexes = by_key.setdefault(agent_key(agent), [])
+                if not indexes or indexes[-1] != index:
+                    indexes.append(index)
+        by_key.pop("", None)  # an empty or unusable value names nobody
+        self._by_key = by_key
+        self._merged: dict[str, _Selected | None] = {}
+        self._selected: dict[str, _Selected | None] = {}
+
+    def __repr__(self) -> str:
+        return (
+            f"<RobotsTxt groups={len(self.groups)} sitemaps={len(self.sitemaps)} "
+            f"size={self.size}{' truncated' if self.truncated else ''}>"
+        )
+
+    def _merge(self, key: str) -> _Selected | None:
+        if key in self._merged:
+            return self._merged[key]
+        indexes = self._by_key.get(key)
+        selected = None
+        if indexes:
+            parts = [self.groups[i] for i in indexes]
+            agents = tuple(dict.fromkeys(a for g in parts for a in g.agents))
+            rules = tuple(r for g in parts for r in g.rules)
+            records = tuple(r for g in parts for r in g.records)
+            group = parts[0] if len(parts) == 1 else Group(agents, rules, records, parts[0].line)
+            selected = _Selected(group, key != "*")
+        self._merged[key] = selected
+        return selected
+
+    def _select(self, user_agent: str) -> _Selected | None:
+        try:
+            return self._selected[user_agent]
+        except KeyError:
+            pass
+        if not isinstance(user_agent, str):
+            raise TypeError(f"user_agent must be str, not {type(user_agent).__name__}")
+        key = agent_key(user_agent)
+        selected = self._merge(key) if key else None
+        if selected is None:
+            selected = self._merge("*")
+        if len(self._selected) >= _CACHE_LIMIT:
+            self._selected.clear()
+        self._selected[user_agent] = selected
+        return selected
+
+    def group_for(self, user_agent: str) -> Group | None:
+        """The merged group naming ``user_agent``, else the ``*`` group, else None."""
+        selected = self._select(user_agent)
+        return selected.group if selected is not None else None
+
+    def names_agent(self, user_agent: str) -> bool:
+        """Whether a group names ``user_agent`` itself (``*`` only counts for ``*``)."""
+        selected = self._select(user_agent)
+        return selected is not None and (selected.named or agent_key(user_agent) == "*")
+
+    def match(self, url: str, user_agent: str) -> Rule | None:
+        """The rule deciding ``url`` (absolute, or a path) for ``user_agent``; None: allowed."""
+        if not isinstance(url, str):
+            raise TypeError(f"url must be str, not {type(url).__name__}")
+        target = request_target(url)
+        if target == "/robots.txt" or target.startswith("/robots.txt?"):
+            return None  # RFC 9309 section 2.2.2: implicitly allowed
+        selected = self._select(user_agent)
+        return selected.ruleset.best(target) if selected is not None else None
+
+    def allowed(self, url: str, user_agent: str) -> bool:
+        """Whether ``user_agent`` may fetch ``url`` (acquisition, RFC 9309)."""
+        rule = self.match(url, user_agent)
+        return rule is None or rule.allow
+
+    def extension_records(
+        self, user_agent: str, field: str | tuple[str, ...], *, wildcard_fallback: bool = True
+    ) -> tuple[Record, ...]:
+        """Records named ``field`` (or any of several) that apply to ``user_agent``.
+
+        Those of the group RFC 9309 selects (the agent's own, else ``*``); when the agent's own
+        group has none and ``wildcard_fallback`` is on, those of the ``*`` group; when still
+        none, those before the first group (the preamble). Fields are canonical lower-case.
+        """
+        fields = (field,) if isinstance(field, str) else field
+        selected = self._select(user_agent)
+        if selected is not None:
+            found = tuple(r for r in selected.group.records if r.field in fields)
+            if found:
+                return found
+            if selected.named and wildcard_fallback:
+                star = self._merge("*")
+                if star is not None:
+                    found = tuple(r for r in star.group.records if r.field in fields)
+                    if found:
+                        return found
+        return tuple(r for r in self.preamble if r.field in fields)
+
+
+def _decode(body: bytes | bytearray | memoryview | str) -> tuple[str, int, bool]:
+    """(text, size in bytes, truncated): at most MAX_BYTES read, never a partial last line."""
+    if isinstance(body, str):
+        if not body.isascii():
+            return _decode(body.encode("utf-8", "surrogatepass"))
+        size, truncated = len(body), len(body) > MAX_BYTES
+        text = body[:MAX_BYTES] if truncated else body
+        complete = truncated and body[MAX_BYTES] in "\r\n"
+    elif isinstance(body, (bytes, bytearray, memoryview)):
+        data = bytes(body)
+        size, truncated = len(data), len(data) > MAX_BYTES
+        chunk = data[:MAX_BYTES] if truncated else data
+        if chunk[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            text = chunk.decode("utf-16", "replace")  # the codec reads and drops the BOM
+            complete = False
+        else:
+            text = chunk.decode("utf-8", "replace")
+            complete = truncated and data[MAX_BYTES] in b"\r\n"
+    else:
+        raise TypeError(f"robots.txt body must be bytes or str, not {type(body).__name__}")
+    if truncated and not complete:
+        end = max(text.rfind("\n"), text.rfind("\r"))
+        text = text[: end + 1]
+    if text[:1] in ("\ufeff", "\ufffd"):  # a BOM, or a partial one (Google skips those too)
+        text = text[1:]
+    return text, size, truncated
+
+
+def parse(body: bytes | str) -> RobotsTxt:
+    """Parse any bytes (or text) as robots.txt; never raises on content."""
+    text, size, truncated = _decode(body)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    groups: list[Group] = []
+    preamble: list[Record] = []
+    sitemaps: list[str] = []
+    ignored: list[Rule] = []
+    patterns: dict[str, PathPattern] = {}
+    agents: list[str] = []
+    rules: list[Rule] = []
+    records: list[Record] = []
+    start = 0  # line of the current group's first User-agent; 0: no group yet
+    after_rule = False
+    fields = _FIELDS
+    for number, line in enumerate(text.split("\n"), 1):
+        if not line:
+            continue
+        cut = line.find("#")
+        content = line[:cut] if cut >= 0 else line
+        name, colon, value = content.partition(":")
+        if colon:
+            field = fields.get(name) or fields.get(name.strip().lower())
+            value = value.strip()
+            if field is None:
+                field = name.strip().lower()
+                if not field.replace("-", "").replace("_", "").isalnum() or not field.isascii():
+                    continue  # not a field name: garbage, HTML, a URL
+        else:  # Google leniency: "Disallow /x", only when the line is exactly two words
+            words = content.split()
+            known = fields.get(words[0].lower()) if len(words) == _NAME_AND_VALUE else None
+            if known is None:
+                continue
+            field, value = known, words[1]
+        if field == _UA:  # the common fields first
+            if start and after_rule:
+                groups.append(Group(tuple(agents), tuple(rules), tuple(records), start))
+                agents, rules, records = [], [], []
+            if not agents:
+                start = number
+            agents.append(value)
+            after_rule = False
+        elif field in (_ALLOW, _DISALLOW):
+            rule = make_rule(field == _ALLOW, value, number, patterns)
+            if start:
+                rules.append(rule)
+                after_rule = True
+            else:
+                ignored.append(rule)
+        elif field == _SITEMAP:
+            if value:
+                sitemaps.append(value)
+        elif start:
+            records.append(Record(field, value, number))
+        else:
+            preamble.append(Record(field, value, number))
+    if start:
+        groups.append(Group(tuple(agents), tuple(rules), tuple(records), start))
+    return RobotsTxt(
+        groups, preamble, sitemaps, ignored_rules=ignored, size=size, truncated=truncated
+    )
