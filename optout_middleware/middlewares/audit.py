@@ -1,0 +1,65 @@
+"""The audit trail: one JSON line per URL decided, written as it happens.
+
+Each line is flushed when written, so a crawl killed hard still leaves every line before the
+kill intact (at most the line being written is lost). A record holds the full verdict with all
+of its evidence, so a decision can be re-checked later without re-crawling.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from optout_middleware.verdict import Verdict
+
+__all__ = ["AuditWriter"]
+
+
+class AuditWriter:
+    """Appends JSON Lines records to ``path`` (created with its parent directories)."""
+
+    __slots__ = ("_file", "path")
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Line buffered: every record reaches the OS at its newline.
+        self._file: TextIO | None = path.open("a", encoding="utf-8", buffering=1)
+
+    def write(
+        self,
+        url: str,
+        verdict: Verdict,
+        *,
+        action: str,
+        stage: str,
+        status: int | None = None,
+        reason: str | None = None,
+    ) -> None:
+        """Record the decision on ``url``: ``stage`` is "request" or "response"."""
+        if self._file is None:
+            return
+        record: dict[str, Any] = {
+            "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            "url": url,
+            "purpose": verdict.purpose.value,
+            "reserved": verdict.reserved,
+            "action": action,
+            "stage": stage,
+            "status": status,
+            "decided_by": verdict.decided_by.to_dict() if verdict.decided_by else None,
+            "verdict": verdict.to_dict(),
+        }
+        if reason is not None:
+            record["reason"] = reason
+        self._file.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+    def close(self) -> None:
+        """Close the file; later writes are ignored."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None

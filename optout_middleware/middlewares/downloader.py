@@ -1,0 +1,253 @@
+"""The downloader middleware: decides every request before download and every response after.
+
+Before download, the origin's site files give a site-level verdict (and, with ROBOTSTXT_OBEY,
+the crawler's own robots.txt Allow/Disallow): a reserved URL in drop mode is never requested.
+After download, the response's headers and HTML head are added; a reserved response in drop mode
+never reaches spider code. Every decision is counted, logged at DEBUG, signalled and audited.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.utils.httpobj import urlparse_cached
+
+from optout_middleware.errors import ConfigError
+from optout_middleware.evaluate import Evaluator, builtin_signals
+from optout_middleware.inputs import FileState, ResponseView, SiteFiles
+from optout_middleware.plugin import SignalParser, load_signals
+from optout_middleware.sitepolicy import SITE_FILE_PATHS, LruPolicyCache, origin_of
+from optout_middleware.verdict import Verdict
+
+from .audit import AuditWriter
+from .config import OptOutConfig
+from .fetch import SITEFILE_META_KEY, SiteFileFetcher
+from .signals import optout_decided
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from typing_extensions import Self
+
+
+__all__ = ["OptOutDownloaderMiddleware", "OptOutReserved", "build_signals", "site_file_kinds"]
+
+logger = logging.getLogger(__name__)
+
+SITE_EVIDENCE_KEY = "_optout_site_evidence"  # site-level evidence, reused after download
+_SITE_FILE_PATHS = frozenset(SITE_FILE_PATHS.values())
+_HTTP = frozenset({"http", "https"})
+# Site files each built-in family reads; a custom family may read any of them.
+_FAMILY_FILES: dict[str, tuple[str, ...]] = {
+    "robotstxt": ("robots",),
+    "aipref": ("robots",),  # Content-Usage records
+    "content-signal": ("robots",),  # Content-Signal records
+    "tdmrep": ("tdmrep",),
+    "aitxt": ("aitxt",),
+}
+
+
+class OptOutReserved(IgnoreRequest):
+    """A request or response dropped because its content is reserved for the crawl's purpose.
+
+    ``verdict`` says why; ``response`` is set when the decision was made after download.
+    """
+
+    def __init__(self, verdict: Verdict, response: Response | None = None) -> None:
+        by = verdict.decided_by
+        reason = f" by {by.family} ({by.source}: {by.value})" if by is not None else ""
+        super().__init__(f"{verdict.purpose.value} reserved{reason}")
+        self.verdict = verdict
+        self.response = response
+
+
+def build_signals(config: OptOutConfig) -> list[SignalParser]:
+    """Built-in parsers of the enabled families, then custom ones (a custom parser with a
+    built-in family name replaces the built-in one)."""
+    try:
+        custom = load_signals(config.signals)
+    except ConfigError as exc:
+        raise ConfigError(f"setting OPTOUT_SIGNALS={list(config.signals)!r}: {exc}") from exc
+    replaced = {s.family for s in custom}
+    builtin = [s for s in builtin_signals(config.signal_families) if s.family not in replaced]
+    return [*builtin, *custom]
+
+
+def site_file_kinds(config: OptOutConfig, parsers: list[SignalParser]) -> tuple[str, ...]:
+    """The site files this crawl needs, in fetch order."""
+    wanted = {"robots"} if config.robotstxt_obey else set()
+    for parser in parsers:
+        if type(parser).site_evidence is not SignalParser.site_evidence:
+            wanted.update(_FAMILY_FILES.get(parser.family, tuple(SITE_FILE_PATHS)))
+    return tuple(kind for kind in SITE_FILE_PATHS if kind in wanted)
+
+
+class OptOutDownloaderMiddleware:
+    """Drops (or tags) requests and responses whose content is reserved for the crawl's purpose.
+
+    Request meta keys:
+
+    * ``dont_obey_optout`` (bool): no opt-out decision for this request (counted as
+      ``optout/exempt``); with ROBOTSTXT_OBEY the crawler's own robots.txt rules still apply;
+    * ``dont_obey_robotstxt`` (bool): skip the crawler's own robots.txt rules (Scrapy's key);
+      opt-out signals, robots.txt AI groups included, still apply;
+    * ``optout`` (dict, set after download): the verdict, ``Verdict.to_dict()``;
+    * ``_optout_sitefile``, ``_optout_site_evidence``, ``_optout_received``: private.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        if not crawler.settings.getbool("OPTOUT_ENABLED", True):
+            raise NotConfigured
+        self.crawler = crawler
+        self.config = config = OptOutConfig.from_settings(crawler.settings)
+        parsers = build_signals(config)
+        self.evaluator = Evaluator(config.purpose, config.context(), parsers)
+        self.cache = LruPolicyCache(config.cache_size, config.cache_ttl_secs)
+        self.fetcher = SiteFileFetcher(crawler, self.cache, site_file_kinds(config, parsers))
+        self.audit = AuditWriter(config.audit_file) if config.audit_file is not None else None
+        self._drop = config.action == "drop"
+        self._action_kept = "tagged" if config.action == "tag" else "passed"
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        mw = cls(crawler)
+        crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        return mw
+
+    def spider_closed(self) -> None:
+        if self.audit is not None:
+            self.audit.close()
+
+    async def process_request(self, request: Request) -> None:
+        meta = request.meta
+        if SITEFILE_META_KEY in meta:  # our own site-file fetch
+            return
+        exempt = bool(meta.get("dont_obey_optout"))
+        obey = self.config.robotstxt_obey and not meta.get("dont_obey_robotstxt")
+        if exempt:
+            self._inc("optout/exempt")
+            if not obey:
+                return
+        parsed = urlparse_cached(request)
+        if parsed.scheme not in _HTTP or parsed.path in _SITE_FILE_PATHS:
+            return  # policy files are read, not used (RFC 9309: /robots.txt is always allowed)
+        try:
+            origin = origin_of(request.url)
+        except ValueError:  # e.g. an out-of-range port: the download will fail on its own
+            return
+        site = await self.fetcher.get(origin)
+        if exempt:  # exempt from opt-outs, not from ROBOTSTXT_OBEY
+            verdict = Verdict(self.config.purpose, None)
+        else:
+            verdict = self.evaluator.before_download(request.url, site)
+            meta[SITE_EVIDENCE_KEY] = verdict.evidence
+            if verdict.reserved and self._drop:
+                self._decided(verdict, request, None, "dropped")
+                self._inc("optout/request_dropped")
+                raise OptOutReserved(verdict)
+        if obey:
+            forbidden = self._robots_forbid(site, request.url)
+            if forbidden is not None:
+                self._decided(verdict, request, None, "forbidden", reason=forbidden)
+                self._inc("robotstxt/forbidden")
+                raise IgnoreRequest(f"Forbidden by robots.txt: {forbidden}")
+
+    def _robots_forbid(self, site: SiteFiles, url: str) -> str | None:
+        """Why our own agent may not fetch ``url`` under RFC 9309, or None when it may."""
+        robots = site.robots
+        if robots.state is FileState.PARSED and robots.parsed is not None:
+            rule = robots.parsed.match(url, self.config.user_agent)
+            if rule is not None and not rule.allow:
+                return f"line {rule.line} {rule.raw!r} for {self.config.user_agent!r}"
+            return None
+        if robots.state is FileState.UNREACHABLE and self.config.robotstxt_fail_closed:
+            return f"unreachable ({robots.error}); RFC 9309 assumes complete disallow"
+        return None
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        # At priority 100, retries, decompression and redirects (550-600) are done: this is the
+        # final response, and a followed 3xx never gets here.
+        meta = request.meta
+        if SITEFILE_META_KEY in meta or meta.get("dont_obey_optout"):
+            return response
+        site_evidence = meta.pop(SITE_EVIDENCE_KEY, None)
+        site = _NO_SITE
+        if site_evidence is None:  # not seen by process_request: an earlier middleware answered
+            parsed = urlparse_cached(request)
+            if parsed.scheme not in _HTTP or parsed.path in _SITE_FILE_PATHS:
+                return response
+            try:
+                site = self.cache.get(origin_of(request.url)) or _NO_SITE
+            except ValueError:
+                return response
+        view = ResponseView(
+            response.url, status=response.status, headers=response.headers, body=response.body
+        )
+        verdict = self.evaluator.after_download(view, site, site_evidence)
+        meta["optout"] = verdict.to_dict()
+        if verdict.reserved and self._drop:
+            self._decided(verdict, request, response, "dropped")
+            self._inc("optout/response_dropped")
+            raise OptOutReserved(verdict, response)
+        self._decided(verdict, request, response, self._action_kept)
+        return response
+
+    def _decided(
+        self,
+        verdict: Verdict,
+        request: Request,
+        response: Response | None,
+        action: str,
+        *,
+        reason: str | None = None,
+    ) -> None:
+        """Count, log, signal and audit one decision."""
+        state = (
+            "unknown"
+            if verdict.reserved is None
+            else ("reserved" if verdict.reserved else "unreserved")
+        )
+        self._inc(f"optout/verdict_count/{state}")
+        for evidence in verdict.evidence:
+            self._inc(f"optout/evidence_count/{evidence.family}")
+        if logger.isEnabledFor(logging.DEBUG):
+            by = verdict.decided_by
+            logger.debug(
+                "%(action)s %(request)s: %(purpose)s %(state)s%(by)s%(reason)s",
+                {
+                    "action": action.capitalize(),
+                    "request": request,
+                    "purpose": verdict.purpose.value,
+                    "state": state,
+                    "by": f" by {by.family} {by.source} {by.value!r}" if by else "",
+                    "reason": f" ({reason})" if reason else "",
+                },
+                extra={"spider": self.crawler.spider},
+            )
+        self.crawler.signals.send_catch_log(
+            signal=optout_decided,
+            verdict=verdict,
+            request=request,
+            response=response,
+            action=action,
+        )
+        if self.audit is not None:
+            self.audit.write(
+                request.url,
+                verdict,
+                action=action,
+                stage="request" if response is None else "response",
+                status=None if response is None else response.status,
+                reason=reason,
+            )
+
+    def _inc(self, key: str, count: int = 1) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(key, count)
+
+
+_NO_SITE = SiteFiles()

@@ -1,0 +1,82 @@
+"""The spider middleware: puts the verdict on items (tag mode) or drops reserved items (drop).
+
+It reads the verdict the downloader middleware left in ``response.meta["optout"]``; a response
+without one (exempt, or not decided) leaves its items alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from itemadapter import ItemAdapter
+from scrapy.exceptions import NotConfigured
+from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
+
+from .config import OptOutConfig
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+__all__ = ["OptOutSpiderMiddleware"]
+
+logger = logging.getLogger(__name__)
+
+
+class OptOutSpiderMiddleware(BaseSpiderMiddleware):
+    """Tag mode: every item from a decided response gets the verdict dict in ``OPTOUT_ITEM_FIELD``
+    (dicts, ``scrapy.Item`` with the field declared, dataclass and attrs items with the field).
+    An item that cannot take the field passes through unchanged, with one warning per type.
+
+    Drop mode: items from a reserved response that reached the spider are dropped.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        if not crawler.settings.getbool("OPTOUT_ENABLED", True):
+            raise NotConfigured
+        config = OptOutConfig.from_settings(crawler.settings)
+        self._tag = config.action == "tag"
+        self._field = config.item_field
+        self._warned: set[type] = set()
+
+    def get_processed_item(self, item: Any, response: Response | None) -> Any:
+        request = getattr(response, "request", None)  # None for start items
+        verdict = request.meta.get("optout") if request is not None else None
+        if not isinstance(verdict, dict):
+            return item
+        if not self._tag:
+            if verdict.get("reserved"):
+                self._inc("optout/item_dropped")
+                logger.debug(
+                    "Dropped an item from reserved %(response)s",
+                    {"response": response},
+                    extra={"spider": self.crawler.spider},
+                )
+                return None
+            return item
+        try:
+            ItemAdapter(item)[self._field] = verdict
+        except (
+            KeyError,
+            TypeError,
+            AttributeError,
+        ) as exc:  # undeclared field, frozen, not an item
+            self._inc("optout/item_untaggable")
+            kind = type(item)
+            if kind not in self._warned:
+                self._warned.add(kind)
+                logger.warning(
+                    "Cannot add the %(field)r field to %(type)s items (%(error)s); they pass "
+                    "through without the verdict. Declare the field, or set OPTOUT_ITEM_FIELD.",
+                    {"field": self._field, "type": kind.__qualname__, "error": exc},
+                    extra={"spider": self.crawler.spider},
+                )
+            return item
+        self._inc("optout/item_tagged")
+        return item
+
+    def _inc(self, key: str) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(key)
