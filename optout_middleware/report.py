@@ -1,0 +1,222 @@
+"""What ``optout check`` prints: a readable table, or one JSON object, from one verdict.
+
+Formatting only: the verdict and the site-file outcomes arrive decided. Text taken from the site
+(values, URLs, notes quoting it) is escaped before it reaches a terminal, so a hostile page cannot
+move the cursor or rewrite earlier lines.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .sitepolicy import SITE_FILE_PATHS
+from .verdict import Stance
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from .fetch_requests import Fetched
+    from .inputs import SiteFile, SiteFiles
+    from .verdict import Evidence, Verdict
+
+__all__ = ["Report", "printable", "render_json", "render_text", "to_dict"]
+
+_VALUE_WIDTH = 48  # table cells are cut here; --json has every value whole
+_WHERE_WIDTH = 36
+_LONGEST = 240  # any other text from the site (a robots.txt line can be 500 KiB long)
+_HEADLINE = {True: "RESERVED", False: "NOT RESERVED", None: "NOTHING SAID"}
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything one check found, for one purpose."""
+
+    url: str  # as given
+    verdict: Verdict
+    site: SiteFiles  # the files of the origin whose rules the verdict used
+    fetches: Mapping[str, Fetched] = field(default_factory=dict)  # by kind, for that origin
+    page: Fetched | None = None  # None with --no-page
+    decided_at: str = ""  # the URL the verdict is for (a redirect hop, or the final URL)
+    user_agent: str = ""
+    robots_agent: str = ""
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    """Plain JSON types; ``purpose``/``reserved``/``decided_by``/``evidence`` are
+    :meth:`Verdict.to_dict`'s, so :meth:`Verdict.from_dict` reads the object back."""
+    page = report.page
+    return {
+        "url": report.url,
+        **report.verdict.to_dict(),
+        "decided_at": report.decided_at or report.url,
+        "user_agent": report.user_agent,
+        "robots_agent": report.robots_agent,
+        "page": None
+        if page is None
+        else {
+            "final_url": page.final_url,
+            "status": page.status,
+            "redirects": list(page.hops),
+            "content_type": _content_type(page),
+            "bytes": len(page.body),
+            "truncated": page.truncated,
+        },
+        "site_files": {
+            "origin": report.site.origin,
+            **{kind: _site_file_dict(report, kind) for kind in SITE_FILE_PATHS},
+        },
+    }
+
+
+def render_json(report: Report) -> str:
+    """One JSON object, indented, ending in a newline; ASCII only (no raw C1 controls)."""
+    return json.dumps(to_dict(report), indent=2, ensure_ascii=True) + "\n"
+
+
+def render_text(report: Report) -> str:
+    """The human-readable report: verdict, signals, licences, site files, page."""
+    verdict = report.verdict
+    purpose = verdict.purpose.value
+    lines = [
+        f"{_HEADLINE[verdict.reserved]} for {purpose}: {printable(report.decided_at or report.url)}"
+    ]
+    if verdict.decided_by is not None:
+        ev = verdict.decided_by
+        lines.append(
+            f"  decided by {ev.family}: {ev.source} {_where(ev)}: {printable(ev.value)!s}"
+            f" ({_says(ev)})"
+        )
+    else:
+        lines.append(f"  no signal says anything about {purpose}")
+    if report.page is not None and report.decided_at and report.decided_at != report.page.final_url:
+        lines.append(
+            "  (reserved before download by its site files: the middleware would not request it)"
+        )
+
+    signals = [e for e in verdict.evidence if e.family != "licence"]
+    lines += ["", f"Signals ({len(signals)})"]
+    if signals:
+        lines += _table(
+            ["", "FAMILY", "SOURCE", "WHERE", "VALUE", "SAYS"],
+            [
+                [
+                    "*" if e is verdict.decided_by else "",
+                    e.family,
+                    e.source,
+                    _cut(_where(e), _WHERE_WIDTH),
+                    printable(e.value, _VALUE_WIDTH),
+                    _says(e),
+                ]
+                for e in signals
+            ],
+            notes=[printable(e.note) for e in signals],
+        )
+    else:
+        lines.append("  none found")
+
+    lines += ["", "Licences (never a reservation)"]
+    for ev in verdict.licences:
+        lines.append(f"  {printable(ev.value)}  ({_where(ev) or ev.source})")
+        if ev.note:
+            lines.append(f"    note: {printable(ev.note)}")
+    if not verdict.licences:
+        lines.append("  none found")
+
+    lines += ["", f"Site files of {printable(report.site.origin)}"]
+    lines += _table(
+        ["FILE", "STATUS", "STATE", "DETAIL"],
+        [_site_file_row(report, kind) for kind in SITE_FILE_PATHS],
+    )
+
+    page = report.page
+    if page is not None:
+        lines += ["", "Page"]
+        detail = f"{len(page.body)} bytes" + (" (cut at the size cap)" if page.truncated else "")
+        lines.append(
+            f"  {page.status}  {printable(_content_type(page)) or 'no Content-Type'}, {detail}"
+        )
+        lines += [f"  redirected from {printable(hop)}" for hop in page.hops]
+    return "\n".join(lines) + "\n"
+
+
+def _site_file_dict(report: Report, kind: str) -> dict[str, Any]:
+    entry: SiteFile[Any] = getattr(report.site, kind)
+    fetched = report.fetches.get(kind)
+    return {
+        "url": entry.url,
+        "state": entry.state.value,
+        "status": entry.status,
+        "error": entry.error,
+        "final_url": fetched.final_url if fetched else None,
+        "redirects": fetched.redirects if fetched else 0,
+        "truncated": fetched.truncated if fetched else False,
+        "sha256": entry.sha256,
+    }
+
+
+def _site_file_row(report: Report, kind: str) -> list[str]:
+    entry: SiteFile[Any] = getattr(report.site, kind)
+    fetched = report.fetches.get(kind)
+    detail = [printable(entry.error)] if entry.error else []
+    if fetched is not None and fetched.redirects:
+        detail.append(f"after {fetched.redirects} redirect(s) to {printable(fetched.final_url)}")
+    if fetched is not None and fetched.truncated:
+        detail.append(f"read the first {len(fetched.body)} bytes only")
+    return [
+        SITE_FILE_PATHS[kind].rsplit("/", 1)[-1],
+        "-" if entry.status is None else str(entry.status),
+        entry.state.value,
+        "; ".join(detail),
+    ]
+
+
+def _table(header: list[str], rows: list[list[str]], notes: list[str] | None = None) -> list[str]:
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+    out = []
+    for i, row in enumerate((header, *rows)):
+        out.append(
+            ("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))).rstrip()
+        )
+        if notes and i > 0 and notes[i - 1]:
+            out.append(" " * (4 + widths[0]) + f"note: {notes[i - 1]}")
+    return out
+
+
+def _where(ev: Evidence) -> str:
+    parts = [printable(ev.location)] if ev.location else []
+    if ev.agent is not None:
+        parts.append(f"agent {printable(ev.agent)}")
+    if ev.path is not None:
+        parts.append(f"path {printable(ev.path)}")
+    return ", ".join(parts)
+
+
+def _says(ev: Evidence) -> str:
+    if not ev.stances:
+        return "nothing (ignored)"
+    said = []
+    for stance, verb in ((Stance.DISALLOWED, "disallows"), (Stance.ALLOWED, "allows")):
+        purposes = [p.value for p, s in ev.stances if s is stance]
+        if purposes:
+            said.append(f"{verb} {', '.join(purposes)}")
+    return "; ".join(said)
+
+
+def _content_type(page: Fetched) -> str:
+    for name, value in page.headers:
+        if name.lower() == "content-type":
+            return value
+    return ""
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def printable(text: str, width: int = _LONGEST) -> str:
+    """Escape what a terminal would act on (control characters, bidi overrides); cut long text."""
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    return _cut(text, width)
