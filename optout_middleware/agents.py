@@ -9,12 +9,20 @@ the publisher's wish for that token's purpose.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import Enum
 
 from .verdict import Purpose
 
-__all__ = ["AI_AGENTS", "DEFAULT_AGENT_TOKENS", "AgentToken", "AgentUse", "find_agent"]
+__all__ = [
+    "AI_AGENTS",
+    "DEFAULT_AGENT_TOKENS",
+    "AgentToken",
+    "AgentUse",
+    "find_agent",
+    "product_token",
+]
 
 
 class AgentUse(str, Enum):
@@ -95,3 +103,15 @@ DEFAULT_AGENT_TOKENS: tuple[str, ...] = tuple(
 def find_agent(token: str) -> AgentToken | None:
     """The table entry for ``token`` (case-insensitive), or None for a token we do not know."""
     return _BY_NAME.get(token.strip().lower())
+
+
+_PRODUCT_TOKEN = re.compile(r"[A-Za-z_-]+")  # RFC 9309 product-token characters
+
+
+def product_token(user_agent: str) -> str | None:
+    """The robots.txt token of a User-Agent string: ``"MyBot/1.0 (+url)"`` gives ``"MyBot"``.
+
+    None when the string does not start with one; callers decide what that means.
+    """
+    match = _PRODUCT_TOKEN.match(user_agent.strip())
+    return match.group() if match else None

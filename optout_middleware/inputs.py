@@ -62,7 +62,7 @@ class FileState(str, Enum):
     NOT_FETCHED = "not-fetched"  # family switched off, or not asked for yet
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: 3.10/3.11 cannot call SiteFile[X](...) on a slotted generic
 class SiteFile(Generic[T]):
     """The outcome of fetching one site file of an origin."""
 

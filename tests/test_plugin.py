@@ -10,8 +10,9 @@ import pytest
 
 from optout_middleware.errors import ConfigError
 from optout_middleware.evaluate import Evaluator
-from optout_middleware.inputs import Context, SiteFiles
+from optout_middleware.inputs import Context, FileState, SiteFile, SiteFiles
 from optout_middleware.plugin import SignalParser, load_signal, load_signals
+from optout_middleware.robotstxt import RobotsTxt, parse
 from optout_middleware.testing import (
     assert_not_reserved,
     assert_reserved,
@@ -136,3 +137,9 @@ def test_entry_point_signals_are_loaded_once_per_family() -> None:
     families = [p.family for p in parsers]
     assert families == ["house-header", "entry-point-demo"]
     assert [p.family for p in load_signals(use_entry_points=False)] == []
+
+
+def test_site_file_can_be_built_through_its_generic_alias() -> None:
+    """Users type site files as SiteFile[RobotsTxt]; calling the alias must work (slots broke it)."""
+    site_file = SiteFile[RobotsTxt](state=FileState.PARSED, parsed=parse(b"User-agent: *\n"))
+    assert site_file.parsed is not None

@@ -6,11 +6,11 @@ the setting and the value, instead of surfacing as odd behaviour hours into a cr
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from optout_middleware import agents
 from optout_middleware.agents import DEFAULT_AGENT_TOKENS
 from optout_middleware.errors import ConfigError
 from optout_middleware.evaluate import FAMILIES
@@ -44,16 +44,11 @@ DEFAULTS: dict[str, Any] = {
 }
 
 # RFC 9309 section 2.2.1 product token: letters, "-" and "_" (no digits).
-_PRODUCT_TOKEN = re.compile(r"[A-Za-z_-]+")
 
 
 def product_token(user_agent: str) -> str:
-    """The first product token of a User-Agent string: ``"MyBot/1.0 (+url)"`` gives ``"MyBot"``.
-
-    ``"*"`` when the string starts with no usable token (the ``*`` group then applies).
-    """
-    match = _PRODUCT_TOKEN.match(user_agent.strip())
-    return match.group() if match else "*"
+    """The first product token of a User-Agent string, or ``"*"`` (the ``*`` group then applies)."""
+    return agents.product_token(user_agent) or "*"
 
 
 def _fail(name: str, value: object, expected: str) -> ConfigError:
@@ -184,7 +179,7 @@ def _user_agent(settings: BaseSettings) -> str:
     """OPTOUT_USER_AGENT, else ROBOTSTXT_USER_AGENT, else USER_AGENT's first product token."""
     own = _text(settings, "OPTOUT_USER_AGENT")
     if own is not None:
-        if not _PRODUCT_TOKEN.fullmatch(own) and own != "*":
+        if agents.product_token(own) != own and own != "*":
             raise _fail("OPTOUT_USER_AGENT", own, "a robots.txt product token (letters, - and _)")
         return own
     robots_ua = settings.get("ROBOTSTXT_USER_AGENT")
