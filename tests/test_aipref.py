@@ -268,6 +268,28 @@ def test_aipref_disallowed_path_has_no_preference() -> None:
     assert stances(robots(body, "/public")) == {P.TRAIN_GENAI: ALLOWED}
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        (
+            "User-Agent: *\nContent-Usage: /a/ train-ai=n\nDisallow: /a/private/\n"
+            "Content-Usage: /b/ ai-use=n\nAllow: /\n"
+        ),
+        (
+            "User-Agent: *\nAllow: /\nDisallow: /a/private/\n"
+            "Content-Usage: /b/ ai-use=n\nContent-Usage: /a/ train-ai=n\n"
+        ),
+    ],
+)
+def test_aipref_robots_rules_interleave_with_allow_disallow(body: str) -> None:
+    """specs.md 2.5 (b): Content-Usage rules may be interleaved with Allow/Disallow; order carries
+    no meaning."""
+    assert stances(robots(body, "/a/x")) == {P.TRAIN_GENAI: DISALLOWED}
+    assert stances(robots(body, "/b/x")) == {P.AI_INPUT: DISALLOWED}
+    assert robots(body, "/c") == ()
+    assert robots(body, "/a/private/x") == ()
+
+
 def test_aipref_wildcard_group_not_inherited_when_strict() -> None:
     """specs.md 2.7: Content-Usage only in '*' while we have a named group => unknown (strict)."""
     body = "User-Agent: *\nAllow: /\nContent-Usage: train-ai=n\n\nUser-Agent: MyBot\nAllow: /\n"
@@ -381,6 +403,24 @@ def test_aipref_cc_exceptions_in_robots() -> None:
     evidence = robots(body, "/a")
     assert reserved(P.TRAIN_AI, evidence) is True
     assert "exceptions=cc-cr-op" in evidence[0].note
+
+
+def test_aipref_cc_exceptions_on_y_is_ignored() -> None:
+    """specs.md 9.4: an exceptions parameter attached to a y value is meaningless: plain allow."""
+    (ev,) = header("train-ai=y;exceptions=cc-cr")
+    assert stances((ev,)) == {P.TRAIN_GENAI: ALLOWED}
+    assert reserved(P.TRAIN_GENAI, (ev,)) is False
+
+
+def test_aipref_cc_signal_on_train_genai_ignored_by_strict_reader() -> None:
+    """specs.md 9.2: train-genai is no aipref-08 label, so a strict -08 reader ignores a CC-signal
+    line keyed on it (with legacy labels on, README: its n is honoured as train-genai)."""
+    value = "train-genai=n;exceptions=cc-cr"
+    (strict,) = header(value, context=Context(aipref_legacy_labels=False))
+    assert strict.stances == ()
+    assert reserved(P.TRAIN_GENAI, (strict,)) is None
+    (legacy,) = header(value)
+    assert stances((legacy,)) == {P.TRAIN_GENAI: DISALLOWED}
 
 
 # --- 2.6 examples -------------------------------------------------------------------------------

@@ -184,6 +184,13 @@ def test_contentsignal_field_name_case_insensitive(name: str) -> None:
     assert (ev.source, ev.location, ev.url, ev.agent) == ("robots.txt", "line 2", ROBOTS_URL, "*")
 
 
+def test_contentsignal_robots_comment_stripped() -> None:
+    """specs.md 3.5 step 1: '#' comments are stripped from Content-Signal lines."""
+    (ev,) = robots("User-agent: *\nContent-Signal: ai-train=no # search=no\nAllow: /\n")
+    assert ev.value == "ai-train=no"
+    assert stances((ev,)) == {P.TRAIN_AI: DISALLOWED}
+
+
 def test_contentsignal_several_lines_in_group_merge_no_wins() -> None:
     """specs.md 3.5 step 4: several Content-Signal lines in one group merge, no winning."""
     body = "User-agent: *\nContent-Signal: ai-train=yes, search=yes\nContent-Signal: ai-train=no\n"

@@ -342,6 +342,17 @@ def test_tdmrep_meta_name_is_case_insensitive_in_real_html() -> None:
     assert ev.note == f"tdm-policy={POLICY}"
 
 
+@pytest.mark.parametrize("content", ["1", "0"])
+def test_tdmrep_meta_in_body_is_not_read(content: str) -> None:
+    """Deviation from specs.md 1.7 [inferred] (honour a 1 in <body>): only the head is read
+    (README "Across signals"), so a tdm-reservation meta in <body> gives no evidence."""
+    meta = f'<meta name="tdm-reservation" content="{content}">'
+    in_body = make_response(ORIGIN + "/page", html=f"<head></head><body>{meta}</body>")
+    assert list(SIGNAL.response_evidence(in_body, CONTEXT)) == []
+    in_head = make_response(ORIGIN + "/page", html=f"<head>{meta}</head><body></body>")
+    assert len(list(SIGNAL.response_evidence(in_head, CONTEXT))) == 1
+
+
 def test_tdmrep_meta_without_tdm_names_says_nothing() -> None:
     """specs.md 1.3 C: other metas are not TDMRep."""
     assert response_evidence(metas=[("robots", "noai"), ("description", "1")]) == []
