@@ -6,6 +6,7 @@ the setting and the value, instead of surfacing as odd behaviour hours into a cr
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -39,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "OPTOUT_ROBOTSTXT_FAIL_CLOSED": True,
     "OPTOUT_CACHE_SIZE": 10_000,
     "OPTOUT_CACHE_TTL_SECS": 86_400,
+    "OPTOUT_UNREACHABLE_RETRY_SECS": 600,
     "OPTOUT_AUDIT_FILE": None,
     "OPTOUT_ITEM_FIELD": "optout",
 }
@@ -112,6 +114,7 @@ class OptOutConfig:
     robotstxt_fail_closed: bool = True
     cache_size: int = 10_000
     cache_ttl_secs: float = 86_400.0
+    unreachable_retry_secs: float = 600.0
     audit_file: Path | None = None
     item_field: str = "optout"
     robotstxt_obey: bool = False  # ROBOTSTXT_OBEY: also enforce our own agent's robots rules
@@ -138,7 +141,12 @@ class OptOutConfig:
                 f"built-in family names among {', '.join(FAMILIES)} (custom parsers from "
                 f"OPTOUT_SIGNALS and entry points always run); unknown: {', '.join(unknown)}",
             )
-        audit = _text(settings, "OPTOUT_AUDIT_FILE")
+        audit_raw = settings.get("OPTOUT_AUDIT_FILE")
+        audit = (  # a pathlib.Path is a path too (Scrapy's FEEDS take them)
+            os.fspath(audit_raw)
+            if isinstance(audit_raw, os.PathLike)
+            else _text(settings, "OPTOUT_AUDIT_FILE")
+        )
         item_field = _text(settings, "OPTOUT_ITEM_FIELD")
         if item_field is None:
             raise _fail("OPTOUT_ITEM_FIELD", None, "a non-empty string")
@@ -158,6 +166,9 @@ class OptOutConfig:
             robotstxt_fail_closed=_bool(settings, "OPTOUT_ROBOTSTXT_FAIL_CLOSED"),
             cache_size=int(_number(settings, "OPTOUT_CACHE_SIZE", minimum=1, integer=True)),
             cache_ttl_secs=_number(settings, "OPTOUT_CACHE_TTL_SECS", minimum=1, integer=False),
+            unreachable_retry_secs=_number(
+                settings, "OPTOUT_UNREACHABLE_RETRY_SECS", minimum=1, integer=False
+            ),
             audit_file=Path(audit) if audit is not None else None,
             item_field=item_field,
             robotstxt_obey=settings.getbool("ROBOTSTXT_OBEY"),

@@ -107,7 +107,12 @@ class OptOutDownloaderMiddleware:
         parsers = build_signals(config)
         self.evaluator = Evaluator(config.purpose, config.context(), parsers)
         self.cache = LruPolicyCache(config.cache_size, config.cache_ttl_secs)
-        self.fetcher = SiteFileFetcher(crawler, self.cache, site_file_kinds(config, parsers))
+        self.fetcher = SiteFileFetcher(
+            crawler,
+            self.cache,
+            site_file_kinds(config, parsers),
+            unreachable_retry_secs=config.unreachable_retry_secs,
+        )
         self.audit = AuditWriter(config.audit_file) if config.audit_file is not None else None
         self._drop = config.action == "drop"
         self._action_kept = "tagged" if config.action == "tag" else "passed"

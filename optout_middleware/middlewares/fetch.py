@@ -35,6 +35,7 @@ from optout_middleware.sitepolicy import (
     MAX_REDIRECTS,
     SIZE_CAPS,
     TOO_MANY_REDIRECTS,
+    UNREACHABLE_RETRY_SECS,
     FetchResult,
     build_site_files,
     read_site_file,
@@ -68,17 +69,27 @@ _ERROR_MAX = 300  # characters of an exception message kept in the SiteFile
 class SiteFileFetcher:
     """Gets the :class:`SiteFiles` of an origin: from the cache, an in-flight fetch, or the web."""
 
-    def __init__(self, crawler: Crawler, cache: PolicyCache, kinds: Sequence[str]) -> None:
+    def __init__(
+        self,
+        crawler: Crawler,
+        cache: PolicyCache,
+        kinds: Sequence[str],
+        *,
+        unreachable_retry_secs: float = UNREACHABLE_RETRY_SECS,
+    ) -> None:
         self.crawler = crawler
         self.cache = cache
         self.kinds = tuple(kinds)
+        self.unreachable_retry_secs = unreachable_retry_secs
         self._waiting: dict[str, list[Deferred[SiteFiles]]] = {}
         crawler.signals.connect(self._bytes_received, signal=signals.bytes_received)
 
     async def get(self, origin: str) -> SiteFiles:
         """The site files of ``origin`` (a key from ``origin_of``); never raises."""
         site = self.cache.get(origin)
-        if site is not None and not retry_due(site, now=time.time()):
+        if site is not None and not retry_due(
+            site, now=time.time(), after_secs=self.unreachable_retry_secs
+        ):
             return site
         if not self.kinds:  # no family reads a site file
             return SiteFiles(origin=origin)
@@ -155,7 +166,7 @@ class SiteFileFetcher:
                     "handle_httpstatus_all": True,
                     "allow_offsite": True,  # RFC 9309: redirects may cross authorities
                     "download_maxsize": SITEFILE_MAXSIZE,
-                    # An unreachable file is fetched again after UNREACHABLE_RETRY_SECS: retries
+                    # An unreachable file is fetched again after OPTOUT_UNREACHABLE_RETRY_SECS: retries
                     # here would only hold every waiting request longer, and log ERROR lines.
                     "dont_retry": True,
                     "dont_cache": True,  # our PolicyCache owns the lifetime (RFC 9309: 24 h)
