@@ -39,7 +39,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
 
 from .errors import ParseError
-from .inputs import FileState
 from .patterns import PathPattern, request_target
 from .plugin import SignalParser
 from .sfv import InnerList, Item, Token, parse_dictionary
@@ -306,13 +305,8 @@ class AiprefSignal(SignalParser):
         """
         robots = site.robots
         parsed = robots.parsed
-        if robots.state is not FileState.PARSED or parsed is None:
-            return ()
-        agent = context.user_agent
-        records = parsed.extension_records(
-            agent, ROBOTS_FIELD, wildcard_fallback=context.wildcard_group_signals
-        )
-        if not records or not parsed.allowed(url, agent):
+        records = site.robots_records(ROBOTS_FIELD, context)
+        if not records or parsed is None or not parsed.allowed(url, context.user_agent):
             return ()
         target = request_target(url)
         best = -1
@@ -328,7 +322,7 @@ class AiprefSignal(SignalParser):
                 winners.append((record, rule))
         if not winners:
             return ()
-        scope, how = _scope(parsed, agent, records[0])
+        scope, how = _scope(parsed, context.user_agent, records[0])
         tie = ""
         if len(winners) > 1:
             lines = ", ".join(str(r.line) for r, _ in winners)

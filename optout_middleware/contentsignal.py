@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
 
-from .inputs import FileState
 from .plugin import SignalParser
 from .verdict import Evidence, Purpose, Stance
 
@@ -210,14 +209,10 @@ class ContentSignal(SignalParser):
         """One evidence per ``Content-Signal`` line that applies to our crawler (module doc)."""
         robots = site.robots
         parsed = robots.parsed
-        if robots.state is not FileState.PARSED or parsed is None:
+        records = site.robots_records(ROBOTS_FIELD, context)
+        if not records or parsed is None:
             return ()
         agent = context.user_agent
-        records = parsed.extension_records(
-            agent, ROBOTS_FIELD, wildcard_fallback=context.wildcard_group_signals
-        )
-        if not records:
-            return ()
         preamble = tuple(r for r in parsed.preamble if r.field == ROBOTS_FIELD)
         first = records[0]
         found: list[Evidence] = []

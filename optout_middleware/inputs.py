@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from .aitxt import AiTxt
     from .htmlhead import HtmlHead
-    from .robotstxt import RobotsTxt
+    from .robotstxt import Record, RobotsTxt
     from .tdmrep import TdmRepFile
 
 __all__ = [
@@ -83,6 +83,19 @@ class SiteFiles:
     robots: SiteFile[RobotsTxt] = field(default_factory=SiteFile)
     tdmrep: SiteFile[TdmRepFile] = field(default_factory=SiteFile)
     aitxt: SiteFile[AiTxt] = field(default_factory=SiteFile)
+
+    def robots_records(self, name: str, context: Context) -> tuple[Record, ...]:
+        """robots.txt records named ``name`` that address our crawler; () unless parsed.
+
+        Group selection is RFC 9309's for ``context.user_agent``, then the ``*`` group
+        (``context.wildcard_group_signals``) and the lines before the first group.
+        """
+        robots = self.robots
+        if robots.state is not FileState.PARSED or robots.parsed is None:
+            return ()
+        return robots.parsed.extension_records(
+            context.user_agent, name, wildcard_fallback=context.wildcard_group_signals
+        )
 
 
 NO_SITE_FILES = SiteFiles()
