@@ -1,0 +1,186 @@
+"""Crawl overhead: the same Scrapy crawl without and with the optout add-on, alternated.
+
+The site (bench.server) runs in its own process for the whole benchmark; every crawl
+(bench.crawl) runs in a fresh one. Runs alternate A B, B A, A B, ... so that drift in the
+machine's load (other jobs, thermal, caches) hits both modes alike, and each adjacent pair gives
+one ratio; the median of those ratios is the result, with their spread. After each crawl the
+server reports how often each site file was requested per origin.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bench.timing import spread
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+__all__ = ["crawl_overhead", "site_server"]
+
+_MODES = ("scrapy", "optout")
+
+
+@contextmanager
+def site_server(root: Path, origins: int, pages: int) -> Iterator[str]:
+    """Start bench.server and yield its control URL; the server is stopped on exit."""
+    proc = subprocess.Popen(  # noqa: S603  (our own module, fixed arguments)
+        [sys.executable, "-m", "bench.server", "--origins", str(origins), "--pages", str(pages)],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError("bench.server exited before it was ready")
+        yield json.loads(line)["control"]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _control(control: str, path: str) -> Any:
+    with urllib.request.urlopen(control + path, timeout=30) as response:  # noqa: S310  (loopback)
+        return json.loads(response.read())
+
+
+def _crawl(
+    root: Path,
+    mode: str,
+    urls_file: Path,
+    concurrency: int,
+    control: str,
+    *,
+    parse: bool,
+    profile: Path | None = None,
+) -> dict[str, Any]:
+    _control(control, "/reset")
+    command = [sys.executable, "-m", "bench.crawl", mode, str(urls_file)]
+    command.append(f"--concurrency={concurrency}")
+    if parse:
+        command.append("--parse")
+    if profile is not None:
+        command.append(f"--profile={profile}")
+    done = subprocess.run(  # noqa: S603  (our own module, fixed arguments)
+        command,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    lines = done.stdout.strip().splitlines()
+    result: dict[str, Any] = json.loads(lines[-1]) if lines else {}
+    if done.returncode != 0 or not result.get("pages") or result["wall_secs"] <= 0:
+        raise RuntimeError(
+            f"crawl {mode} failed (exit {done.returncode}, {result.get('pages')} pages):\n"
+            f"{done.stderr[-3000:]}"
+        )
+    result["stderr"] = done.stderr.strip()[-2000:]
+    server = _control(control, "/counts")
+    result["server_cpu_secs"] = server["cpu_secs"]
+    result["site_file_requests"] = {
+        kind: {"max": max(per_host.values()), "total": sum(per_host.values())}
+        for kind, per_host in server["files"].items()
+    }
+    result["pages_per_sec"] = result["pages"] / result["wall_secs"]
+    result["cpu_us_per_page"] = result["cpu_secs"] / max(result["pages"], 1) * 1e6
+    result["cpu_busy"] = result["cpu_secs"] / result["wall_secs"]  # ~1: CPU-bound, as intended
+    return result
+
+
+def crawl_overhead(
+    *,
+    root: Path,
+    origins: int,
+    pages: int,
+    pairs: int,
+    concurrency: int,
+    warmup: bool,
+    parse: bool,
+    profile: bool,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    """Alternated crawls of both modes; ratios per adjacent pair, and site-file request counts."""
+    with site_server(root, origins, pages) as control, tempfile.TemporaryDirectory() as tmp:
+        urls = _control(control, "/urls")
+        urls_file = Path(tmp) / "urls.json"
+        urls_file.write_text(json.dumps(urls))
+        if warmup:  # compiles bytecode and warms the server's sockets; not reported
+            warm_file = Path(tmp) / "warm.json"
+            warm_file.write_text(json.dumps(urls[: origins * 4]))
+            for mode in _MODES:
+                _crawl(root, mode, warm_file, concurrency, control, parse=parse)
+        runs: list[dict[str, Any]] = []
+        ratios: list[float] = []
+        cpu_ratios: list[float] = []
+        for pair in range(pairs):
+            order = _MODES if pair % 2 == 0 else _MODES[::-1]
+            done = {}
+            for mode in order:
+                result = _crawl(root, mode, urls_file, concurrency, control, parse=parse)
+                result["pair"] = pair
+                runs.append(result)
+                done[mode] = result
+                log(
+                    f"  crawl pair {pair + 1}/{pairs} {mode}: {result['pages']} pages, "
+                    f"{result['pages_per_sec']:.0f} pages/s, "
+                    f"{result['cpu_us_per_page']:.0f} us CPU/page"
+                )
+            ratios.append(done["optout"]["pages_per_sec"] / done["scrapy"]["pages_per_sec"])
+            cpu_ratios.append(done["scrapy"]["cpu_us_per_page"] / done["optout"]["cpu_us_per_page"])
+        profiled = None
+        if profile:
+            from bench.profiling import summarise  # noqa: PLC0415
+
+            log("  profiling one more crawl of each mode (cProfile)")
+            profiled = {}
+            for mode in _MODES:
+                out = Path(tmp) / f"{mode}.prof"
+                result = _crawl(
+                    root, mode, urls_file, concurrency, control, parse=parse, profile=out
+                )
+                profiled[mode] = summarise(str(out), result["pages"])
+    summary: dict[str, Any] = {
+        "origins": origins,
+        "start_urls": len(urls),
+        "concurrency": concurrency,
+        "spider_parses": parse,
+        "pairs": pairs,
+        "ratio": spread(ratios),
+        "cpu_ratio": spread(cpu_ratios),
+        "ratios": ratios,
+        "runs": runs,
+        "profile": profiled,
+    }
+    for mode in _MODES:
+        mine = [r for r in runs if r["mode"] == mode]
+        summary[mode] = {
+            "pages": sorted({r["pages"] for r in mine}),
+            "pages_per_sec": spread([r["pages_per_sec"] for r in mine]),
+            "cpu_us_per_page": spread([r["cpu_us_per_page"] for r in mine]),
+            "cpu_busy": spread([r["cpu_busy"] for r in mine]),
+            "server_cpu_share": max(r["server_cpu_secs"] / r["wall_secs"] for r in mine),
+            "site_file_max": {
+                kind: max(r["site_file_requests"][kind]["max"] for r in mine)
+                for kind in mine[0]["site_file_requests"]
+            },
+            "site_file_total": {
+                kind: max(r["site_file_requests"][kind]["total"] for r in mine)
+                for kind in mine[0]["site_file_requests"]
+            },
+        }
+    return summary

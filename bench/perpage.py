@@ -1,0 +1,147 @@
+"""Per-page costs: <head> extraction by page size, and the full evaluation of one response.
+
+Head extraction must cost the same for a 10 KB and a 1 MB page (it reads the head, not the
+body). The evaluation is ``Evaluator.after_download`` with every built-in signal family on a
+realistic 40 KB page whose site files (a 5 KB robots.txt with AI groups, a tdmrep.json, an
+ai.txt) are already parsed, as they are in a crawl; each call gets a fresh ``ResponseView``
+(its head is extracted once per response) and a different URL of the origin.
+"""
+
+from __future__ import annotations
+
+import random
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from bench.sitegen import ai_txt, html_page, query_urls, robots_txt, tdmrep_json
+from bench.timing import best_of
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from optout_middleware.plugin import SignalParser
+
+__all__ = ["BUDGET_US", "evaluation", "head_extraction"]
+
+BUDGET_US = 110.0  # 5 % of Scrapy's ~2.2 ms of CPU per response (the lead's measurement)
+ORIGIN = "https://www.example.com"
+_HEAD_SIGNALS = {
+    "robots": '<meta name="robots" content="index, follow, noai, noimageai">',
+    "tdm": '<meta name="tdm-reservation" content="1">',
+    "license": '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">',
+}
+_HEADERS = (
+    ("Content-Type", "text/html; charset=utf-8"),
+    ("Content-Usage", "train-ai=n, search=y"),
+    ("X-Robots-Tag", "noai"),
+    ("tdm-reservation", "1"),
+    ("Link", '<https://creativecommons.org/licenses/by/4.0/>; rel="license"'),
+    ("Cache-Control", "max-age=600"),
+    ("Server", "bench"),
+)
+
+
+def _page(size: int) -> bytes:
+    # The same seed gives the same head whatever the size; only the body grows.
+    return html_page(
+        random.Random("head-bench"), ORIGIN, "/articles/a.html", size, signals=_HEAD_SIGNALS
+    )
+
+
+def head_extraction(*, quick: bool, log: Callable[[str], None]) -> list[dict[str, Any]]:
+    """extract_head time for 10 KB, 100 KB and 1 MB pages, and a 1 MB page with no head end."""
+    from optout_middleware.htmlhead import extract_head  # noqa: PLC0415
+
+    repeats = 2 if quick else 7
+    pages = {f"{size // 1000:,} KB": _page(size) for size in (10_000, 100_000, 1_000_000)}
+    headless = pages["1,000 KB"].replace(b"</head>", b"").replace(b"<body>", b"<div>")
+    pages["1,000 KB, no </head> or <body>"] = headless
+    rows = []
+    for name, body in pages.items():
+        head = extract_head(body)
+        secs = best_of(partial(extract_head, body), repeats=repeats)
+        end = body.find(b"</head>")
+        rows.append(
+            {
+                "page": name,
+                "bytes": len(body),
+                "head_bytes": end + 7 if end >= 0 else None,
+                "metas": len(head.metas),
+                "links": len(head.links),
+                "truncated": head.truncated,
+                "us": secs * 1e6,
+            }
+        )
+        log(f"  extract_head {name}: {secs * 1e6:.1f} us")
+    return rows
+
+
+def evaluation(*, quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
+    """Per-response evaluation cost, in total and by family."""
+    from optout_middleware.evaluate import Evaluator, builtin_signals  # noqa: PLC0415
+    from optout_middleware.htmlhead import extract_head  # noqa: PLC0415
+    from optout_middleware.inputs import Context, HeaderList, ResponseView  # noqa: PLC0415
+    from optout_middleware.testing import make_site  # noqa: PLC0415
+    from optout_middleware.verdict import combine  # noqa: PLC0415
+
+    repeats = 2 if quick else 7
+    robots = robots_txt(random.Random("eval-robots"), rules=140, wildcard_share=0.42)
+    site = make_site(
+        ORIGIN + "/",
+        robots=robots,
+        tdmrep=tdmrep_json(random.Random("eval-tdmrep")),
+        aitxt=ai_txt(random.Random("eval-aitxt")),
+    )
+    urls = query_urls(random.Random("eval-urls"), robots, 200, host=ORIGIN)
+    body = _page(40_000)
+    headers = HeaderList(_HEADERS)
+    context = Context(user_agent="BenchBot")
+    signals = builtin_signals()
+    evaluator = Evaluator("train-ai", context, signals)
+
+    def per_url(func: Callable[[str], object]) -> float:
+        def run() -> None:
+            for url in urls:
+                func(url)
+
+        return best_of(run, repeats=repeats) / len(urls)
+
+    def view(url: str) -> ResponseView:
+        return ResponseView(url, status=200, headers=headers, body=body)
+
+    site_evidence = {url: evaluator.site_evidence(url, site) for url in urls}
+    costs: dict[str, float] = {
+        "after_download (site + response signals, combine)": per_url(
+            lambda u: evaluator.after_download(view(u), site)
+        ),
+        "before_download (site signals)": per_url(lambda u: evaluator.before_download(u, site)),
+        "after_download given the site evidence": per_url(
+            lambda u: evaluator.after_download(view(u), site, site_evidence[u])
+        ),
+        "  of which extract_head (40 KB page)": best_of(
+            lambda: extract_head(body), repeats=repeats
+        ),
+    }
+    warm = view(urls[0])
+    _ = warm.head
+    family: dict[str, float] = {}
+    for signal in signals:
+
+        def both_hooks(url: str, signal: SignalParser = signal) -> None:
+            tuple(signal.site_evidence(site, url, context))
+            tuple(signal.response_evidence(warm, context))
+
+        family[signal.family] = per_url(both_hooks)
+    evidence = evaluator.after_download(view(urls[0]), site).evidence
+    costs["combine()"] = best_of(lambda: combine(evaluator.purpose, evidence), repeats=repeats)
+    verdict = evaluator.after_download(view(urls[0]), site)
+    log(
+        f"  after_download: {costs['after_download (site + response signals, combine)'] * 1e6:.1f} us"
+    )
+    return {
+        "page_bytes": len(body),
+        "evidence": len(verdict.evidence),
+        "reserved": verdict.reserved,
+        "costs_us": {k: v * 1e6 for k, v in costs.items()},
+        "family_us": {k: v * 1e6 for k, v in family.items()},
+    }

@@ -1,0 +1,55 @@
+"""The benchmark still runs: ``python -m bench --quick`` end to end, as a subprocess.
+
+A smoke test, not a performance test: it checks that every part runs against the current code
+and reports, so the benchmark cannot rot. The figures of a quick run are not asserted on.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HEADINGS = ("## 1. Crawl overhead", "## 2. Parsers", "## 3. Memory", "## Targets")
+LIMIT_SECS = 60
+
+
+def _loopback_hosts_usable() -> bool:
+    """Linux routes all of 127.0.0.0/8 to lo; macOS configures only 127.0.0.1 by default."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.2", 0))
+        except OSError:
+            return False
+    return True
+
+
+@pytest.mark.skipif(not _loopback_hosts_usable(), reason="needs 127.0.0.2 and up (Linux)")
+def test_bench_quick_run_reports_every_part(tmp_path: Path) -> None:
+    """``python -m bench --quick`` exits 0 within a minute and prints every table."""
+    out = tmp_path / "bench.json"
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--json", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=LIMIT_SECS,
+        check=False,
+    )
+    elapsed = time.monotonic() - started
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert elapsed < LIMIT_SECS
+    for heading in HEADINGS:
+        assert heading in done.stdout
+    results = json.loads(out.read_text())
+    assert {"crawl", "robots", "adversarial", "head", "evaluation", "memory"} <= results.keys()
+    assert results["crawl"]["scrapy"]["pages"] == results["crawl"]["optout"]["pages"]
+    assert all(target["result"] in ("PASS", "MISS") for target in results["targets"])
+    assert len(results["targets"]) >= 6
