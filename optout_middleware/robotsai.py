@@ -27,7 +27,7 @@ from .agents import find_agent
 from .inputs import FileState
 from .patterns import request_target
 from .plugin import SignalParser
-from .robotstxt import Record, RuleSet, agent_key, make_rule
+from .robotstxt import Record, Rule, RuleSet, agent_key, make_rule
 from .verdict import Evidence, Purpose, allows, disallows
 
 if TYPE_CHECKING:
@@ -62,6 +62,10 @@ class RobotsSignal(SignalParser):
 
     family: ClassVar[str] = FAMILY
 
+    def __init__(self) -> None:
+        # (id(robots), id(context)) -> the per-file work done once; checked by identity on use.
+        self._plans: dict[tuple[int, int], _Plan] = {}
+
     def site_evidence(self, site: SiteFiles, url: str, context: Context) -> Iterable[Evidence]:
         """Evidence from the origin's robots.txt for ``url``."""
         robots_file = site.robots
@@ -72,12 +76,185 @@ class RobotsSignal(SignalParser):
         robots = robots_file.parsed
         if robots_file.state is not FileState.PARSED or robots is None:
             return ()
+        plan = self._plan(robots, context, robots_file.url)
         target = request_target(url)
-        found = _agent_evidence(robots, target, context, robots_file.url)
-        training = _training_evidence(robots, target, context, robots_file.url)
-        if training is not None:
-            found.append(training)
+        found = plan.agent_evidence(target) if plan.groups else []
+        if plan.training is not None:
+            training = plan.training.evidence(target)
+            if training is not None:
+                found.append(training)
         return tuple(found)
+
+    def _plan(self, robots: RobotsTxt, context: Context, robots_url: str) -> _Plan:
+        key = (id(robots), id(context))
+        plan = self._plans.get(key)
+        if (
+            plan is None
+            or plan.robots is not robots
+            or plan.context is not context
+            or plan.url != robots_url
+        ):
+            if len(self._plans) >= _PLAN_LIMIT:
+                self._plans.clear()
+            plan = self._plans[key] = _Plan(robots, context, robots_url)
+        return plan
+
+
+_PLAN_LIMIT = 64  # (robots.txt, context) pairs remembered; holds the files alive, so keep small
+
+
+class _AgentPlan:
+    """One named AI token: its purpose, its group's index in the plan, its evidence by rule."""
+
+    __slots__ = ("_evidence", "group", "known", "line", "purpose", "token", "url")
+
+    def __init__(self, token: str, group: int, line: int, url: str) -> None:
+        known = find_agent(token)
+        self.token = token
+        self.known = known is not None
+        self.purpose = known.use.purpose if known is not None else Purpose.TRAIN_AI
+        self.group = group
+        self.line = line
+        self.url = url
+        # id(rule) (the plan's rule sets keep the rules alive; id(None) for "none matches")
+        self._evidence: dict[int, Evidence] = {}
+
+    def evidence(self, rule: Rule | None) -> Evidence:
+        """The (frozen, shared) evidence for the deciding rule, built on first use."""
+        found = self._evidence.get(id(rule))
+        if found is None:
+            found = self._evidence[id(rule)] = self._build(rule)
+        return found
+
+    def _build(self, rule: Rule | None) -> Evidence:
+        if rule is None:
+            return Evidence(
+                family=FAMILY,
+                source=SOURCE,
+                value=f"User-agent: {self.token}",
+                stances=allows(self.purpose),
+                location=f"line {self.line}",
+                agent=self.token,
+                url=self.url,
+                note="a group names this agent and none of its rules matches: allowed",
+            )
+        field = "Allow" if rule.allow else "Disallow"
+        return Evidence(
+            family=FAMILY,
+            source=SOURCE,
+            value=f"{field}: {rule.raw}",
+            stances=allows(self.purpose) if rule.allow else disallows(self.purpose),
+            location=f"line {rule.line}",
+            agent=self.token,
+            path=rule.raw,
+            url=self.url,
+            note="" if self.known else "token not in the agent table: read as train-ai",
+        )
+
+
+class _TrainingPlan:
+    """The AI-training rule set for our crawler, and its evidence by rule."""
+
+    __slots__ = ("_evidence", "agent", "rules", "url")
+
+    def __init__(self, rules: RuleSet, agent: str | None, url: str) -> None:
+        self.rules = rules
+        self.agent = agent
+        self.url = url
+        self._evidence: dict[int, Evidence] = {}
+
+    def evidence(self, target: str) -> Evidence | None:
+        rule = self.rules.best(target)
+        if rule is None:
+            return None
+        found = self._evidence.get(id(rule))
+        if found is None:
+            found = self._evidence[id(rule)] = Evidence(
+                family=FAMILY,
+                source=SOURCE,
+                value=f"{'AllowAITraining' if rule.allow else 'DisallowAITraining'}: {rule.raw}",
+                stances=allows(Purpose.TRAIN_GENAI)
+                if rule.allow
+                else disallows(Purpose.TRAIN_GENAI),
+                location=f"line {rule.line}",
+                agent=self.agent,
+                path=rule.raw,
+                url=self.url,
+                note=_AI_TRAINING_NOTE,
+            )
+        return found
+
+
+class _Plan:
+    """What one robots.txt says for one context, worked out once: the AI tokens it names (in
+    context order, one per agent key), the distinct groups they select, the training rules."""
+
+    __slots__ = ("agents", "context", "groups", "robots", "training", "url")
+
+    def __init__(self, robots: RobotsTxt, context: Context, robots_url: str) -> None:
+        self.robots = robots
+        self.context = context
+        self.url = robots_url
+        agents: list[_AgentPlan] = []
+        groups: list[RuleSet | Rule | None] = []  # a rule set; the lone rule "Disallow: /"; None
+        by_group: dict[int, int] = {}
+        seen: set[str] = set()
+        for token in context.ai_agents:
+            key = agent_key(token)
+            if key in seen or key == "*" or not robots.names_agent(token):
+                continue
+            seen.add(key)
+            group = robots.group_for(token)
+            if group is None:  # cannot happen for a named agent; keeps the old reading
+                index = len(groups)
+                groups.append(RuleSet(()))
+                agents.append(_AgentPlan(token, index, 0, robots_url))
+                continue
+            index = by_group.get(id(group), -1)
+            if index < 0:
+                index = by_group[id(group)] = len(groups)
+                groups.append(_group_rules(group.rules))
+            agents.append(_AgentPlan(token, index, group.line, robots_url))
+        self.agents = tuple(agents)
+        self.groups = tuple(groups)
+        self.training = _training_plan(robots, context, robots_url)
+
+    def agent_evidence(self, target: str) -> list[Evidence]:
+        """One piece of evidence per AI token that a group names explicitly."""
+        # RobotsTxt.match normalises its argument again; do the same, once per URL.
+        inner = request_target(target)
+        if inner == "/robots.txt" or inner.startswith("/robots.txt?"):
+            rules: list[Rule | None] = [None] * len(self.groups)  # RFC 9309 2.2.2: allowed
+        else:
+            rules = []
+            for rule_set in self.groups:
+                if rule_set is None:
+                    rules.append(None)
+                elif isinstance(rule_set, Rule):  # "Disallow: /" alone matches any path
+                    rules.append(rule_set if inner[:1] == "/" else None)
+                else:
+                    rules.append(rule_set.best(inner))
+        return [agent.evidence(rules[agent.group]) for agent in self.agents]
+
+
+def _group_rules(rules: tuple[Rule, ...]) -> RuleSet | Rule | None:
+    """A group's rules ready for matching: None when it has none, the rule itself when its only
+    rule is ``Disallow: /`` (it decides every path), else a rule set."""
+    if not rules:
+        return None
+    if len(rules) == 1 and not rules[0].allow and rules[0].pattern.text == "/":
+        return rules[0]
+    return RuleSet(rules)
+
+
+def _training_plan(robots: RobotsTxt, context: Context, robots_url: str) -> _TrainingPlan | None:
+    """The DisallowAITraining/AllowAITraining records that apply to our crawler, if any."""
+    records = robots.extension_records(
+        context.user_agent, _AI_TRAINING_FIELDS, wildcard_fallback=context.wildcard_group_signals
+    )
+    if not records:
+        return None
+    return _TrainingPlan(_training_rules(records), _scope(robots, records, context), robots_url)
 
 
 def _unreachable(robots_file: SiteFile[RobotsTxt]) -> Evidence:
@@ -92,78 +269,6 @@ def _unreachable(robots_file: SiteFile[RobotsTxt]) -> Evidence:
         stances=disallows(Purpose.TDM),
         url=robots_file.url,
         note=_UNREACHABLE_NOTE,
-    )
-
-
-def _agent_evidence(
-    robots: RobotsTxt, target: str, context: Context, robots_url: str
-) -> list[Evidence]:
-    """One piece of evidence per AI token that a group names explicitly."""
-    found: list[Evidence] = []
-    seen: set[str] = set()
-    for token in context.ai_agents:
-        key = agent_key(token)
-        if key in seen or key == "*" or not robots.names_agent(token):
-            continue
-        seen.add(key)
-        known = find_agent(token)
-        purpose = known.use.purpose if known is not None else Purpose.TRAIN_AI
-        rule = robots.match(target, token)
-        if rule is None:
-            group = robots.group_for(token)
-            line = group.line if group is not None else 0
-            found.append(
-                Evidence(
-                    family=FAMILY,
-                    source=SOURCE,
-                    value=f"User-agent: {token}",
-                    stances=allows(purpose),
-                    location=f"line {line}",
-                    agent=token,
-                    url=robots_url,
-                    note="a group names this agent and none of its rules matches: allowed",
-                )
-            )
-            continue
-        field = "Allow" if rule.allow else "Disallow"
-        found.append(
-            Evidence(
-                family=FAMILY,
-                source=SOURCE,
-                value=f"{field}: {rule.raw}",
-                stances=allows(purpose) if rule.allow else disallows(purpose),
-                location=f"line {rule.line}",
-                agent=token,
-                path=rule.raw,
-                url=robots_url,
-                note="" if known is not None else "token not in the agent table: read as train-ai",
-            )
-        )
-    return found
-
-
-def _training_evidence(
-    robots: RobotsTxt, target: str, context: Context, robots_url: str
-) -> Evidence | None:
-    """The winning DisallowAITraining/AllowAITraining record for ``target``, if any."""
-    records = robots.extension_records(
-        context.user_agent, _AI_TRAINING_FIELDS, wildcard_fallback=context.wildcard_group_signals
-    )
-    if not records:
-        return None
-    rule = _training_rules(records).best(target)
-    if rule is None:
-        return None
-    return Evidence(
-        family=FAMILY,
-        source=SOURCE,
-        value=f"{'AllowAITraining' if rule.allow else 'DisallowAITraining'}: {rule.raw}",
-        stances=allows(Purpose.TRAIN_GENAI) if rule.allow else disallows(Purpose.TRAIN_GENAI),
-        location=f"line {rule.line}",
-        agent=_scope(robots, records, context),
-        path=rule.raw,
-        url=robots_url,
-        note=_AI_TRAINING_NOTE,
     )
 
 

@@ -140,9 +140,8 @@ class OptOutDownloaderMiddleware:
         parsed = urlparse_cached(request)
         if parsed.scheme not in _HTTP or parsed.path in _SITE_FILE_PATHS:
             return  # policy files are read, not used (RFC 9309: /robots.txt is always allowed)
-        try:
-            origin = origin_of(request.url)
-        except ValueError:  # e.g. an out-of-range port: the download will fail on its own
+        origin = _origin(request.url, parsed.scheme, parsed.netloc)
+        if origin is None:  # e.g. an out-of-range port: the download will fail on its own
             return
         site = await self.fetcher.get(origin)
         if exempt:  # exempt from opt-outs, not from ROBOTSTXT_OBEY
@@ -185,10 +184,10 @@ class OptOutDownloaderMiddleware:
             parsed = urlparse_cached(request)
             if parsed.scheme not in _HTTP or parsed.path in _SITE_FILE_PATHS:
                 return response
-            try:
-                site = self.cache.get(origin_of(request.url)) or _NO_SITE
-            except ValueError:
+            origin = _origin(request.url, parsed.scheme, parsed.netloc)
+            if origin is None:
                 return response
+            site = self.cache.get(origin) or _NO_SITE
         view = ResponseView(
             response.url, status=response.status, headers=response.headers, body=response.body
         )
@@ -216,9 +215,17 @@ class OptOutDownloaderMiddleware:
             if verdict.reserved is None
             else ("reserved" if verdict.reserved else "unreserved")
         )
-        self._inc(f"optout/verdict_count/{state}")
-        for evidence in verdict.evidence:
-            self._inc(f"optout/evidence_count/{evidence.family}")
+        stats = self.crawler.stats
+        if stats is not None:
+            stats.inc_value(_VERDICT_KEYS[verdict.reserved])
+            families: dict[str, int] = {}
+            for evidence in verdict.evidence:
+                families[evidence.family] = families.get(evidence.family, 0) + 1
+            for family, count in families.items():  # one increment per family, same totals
+                key = _EVIDENCE_KEYS.get(family)
+                if key is None:
+                    key = _EVIDENCE_KEYS[family] = f"optout/evidence_count/{family}"
+                stats.inc_value(key, count)
         if logger.isEnabledFor(logging.DEBUG):
             by = verdict.decided_by
             logger.debug(
@@ -256,3 +263,34 @@ class OptOutDownloaderMiddleware:
 
 
 _NO_SITE = SiteFiles()
+_VERDICT_KEYS = {
+    None: "optout/verdict_count/unknown",
+    True: "optout/verdict_count/reserved",
+    False: "optout/verdict_count/unreserved",
+}
+_EVIDENCE_KEYS: dict[str, str] = {}  # family -> its stats key, built once per family
+_ORIGINS: dict[tuple[str, str], str | None] = {}  # (scheme, netloc) -> origin_of, None: invalid
+_ORIGINS_LIMIT = 1024
+
+
+def _origin(url: str, scheme: str, netloc: str) -> str | None:
+    """``origin_of(url)`` (None for a ValueError), remembered per scheme and authority, which
+    are all it reads; ``scheme`` and ``netloc`` are ``url``'s (``urlparse_cached``)."""
+    if url[:1].isspace() or url[-1:].isspace():  # origin_of strips: not keyed by netloc alone
+        try:
+            return origin_of(url)
+        except ValueError:
+            return None
+    key = (scheme, netloc)
+    try:
+        return _ORIGINS[key]
+    except KeyError:
+        pass
+    try:
+        origin: str | None = origin_of(url)
+    except ValueError:
+        origin = None
+    if len(_ORIGINS) >= _ORIGINS_LIMIT:
+        _ORIGINS.clear()
+    _ORIGINS[key] = origin
+    return origin
