@@ -12,15 +12,13 @@ from optout_middleware.inputs import (
     FileState,
     HeaderList,
     ResponseView,
-    SiteFile,
-    SiteFiles,
 )
-from optout_middleware.robotstxt import parse
-from optout_middleware.verdict import Evidence, Purpose, Stance, combine
+from optout_middleware.verdict import Evidence, Purpose, Stance
+
+from .evidence_helpers import ROBOTS_URL, reserved, site, stances
 
 P = Purpose
 ALLOWED, DISALLOWED = Stance.ALLOWED, Stance.DISALLOWED
-ROBOTS_URL = "https://example.com/robots.txt"
 SIGNAL = AiprefSignal()
 
 
@@ -31,32 +29,11 @@ def header(*values: str, context: Context | None = None) -> tuple[Evidence, ...]
     return tuple(SIGNAL.response_evidence(response, context or Context()))
 
 
-def site(body: str | bytes, state: FileState = FileState.PARSED) -> SiteFiles:
-    return SiteFiles(
-        "https://example.com",
-        robots=SiteFile(state, ROBOTS_URL, parse(body) if state is FileState.PARSED else None),
-    )
-
-
 def robots(
     body: str, path: str, context: Context | None = None, state: FileState = FileState.PARSED
 ) -> tuple[Evidence, ...]:
     url = "https://example.com" + path
     return tuple(SIGNAL.site_evidence(site(body, state), url, context or Context()))
-
-
-def stances(evidence: tuple[Evidence, ...]) -> dict[Purpose, Stance]:
-    """The combined stance per purpose named directly (disallow wins, as combine does)."""
-    out: dict[Purpose, Stance] = {}
-    for ev in evidence:
-        for purpose, stance in ev.stances:
-            if out.get(purpose) is not DISALLOWED:
-                out[purpose] = stance
-    return out
-
-
-def reserved(purpose: Purpose, evidence: tuple[Evidence, ...]) -> bool | None:
-    return combine(purpose, evidence).reserved
 
 
 # --- Vocabulary (2.2, 2.3) ----------------------------------------------------------------------
