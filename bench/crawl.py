@@ -125,12 +125,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--parse", action="store_true", help="the spider parses each page")
     parser.add_argument("--profile", type=Path, help="write cProfile stats of the crawl here")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=JSON",
+        help="override one Scrapy setting (JSON value), e.g. OPTOUT_SIGNAL_FAMILIES='[]'",
+    )
     args = parser.parse_args(argv)
     urls = json.loads(args.urls_file.read_text())
     _offline_tldextract()
 
     clock = _Clock()
-    process = CrawlerProcess(settings_for(args.mode, args.concurrency))
+    settings = settings_for(args.mode, args.concurrency)
+    for override in args.set:
+        name, sep, value = override.partition("=")
+        if not sep:
+            parser.error(f"--set {override!r}: expected NAME=JSON")
+        settings[name] = json.loads(value)
+    process = CrawlerProcess(settings)
     crawler: Crawler = process.create_crawler(BenchSpider)
     crawler.signals.connect(clock.opened, signal=signals.spider_opened)
     crawler.signals.connect(clock.closed, signal=signals.spider_closed)

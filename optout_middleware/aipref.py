@@ -263,10 +263,18 @@ def parse_rule(value: str) -> UsageRule:
 _rule_cached = lru_cache(maxsize=1024)(parse_rule)  # compiled once per distinct line
 
 
+_BUILT_LIMIT = 4096  # cached evidence tuples; they hold their files alive, so bounded
+_Built = tuple["RobotsTxt", "Context", tuple[Evidence, ...]]
+
+
 class AiprefSignal(SignalParser):
     """aipref preferences from the ``Content-Usage`` header and robots.txt rules."""
 
     family: ClassVar[str] = FAMILY
+
+    def __init__(self) -> None:
+        # (id(robots.txt), id(context), its URL, ids of the winning records) -> the evidence
+        self._built: dict[tuple[int, int, str, tuple[int, ...]], _Built] = {}
 
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """One statement per response: every header line joined with ", " (RFC 9651 4.2).
@@ -322,6 +330,13 @@ class AiprefSignal(SignalParser):
                 winners.append((record, rule))
         if not winners:
             return ()
+        # The evidence depends on the winning rules, not on the URL: built once per file.
+        key = (id(parsed), id(context), robots.url, tuple(id(r) for r, _ in winners))
+        cached = self._built.get(key)
+        if cached is not None and cached[0] is parsed and cached[1] is context:
+            return cached[2]
+        if len(self._built) >= _BUILT_LIMIT:
+            self._built.clear()
         scope, how = _scope(parsed, context.user_agent, records[0])
         tie = ""
         if len(winners) > 1:
@@ -346,7 +361,9 @@ class AiprefSignal(SignalParser):
                     note=_join(how, tie, note),
                 )
             )
-        return tuple(found)
+        evidence = tuple(found)
+        self._built[key] = (parsed, context, evidence)
+        return evidence
 
 
 def _scope(parsed: RobotsTxt, agent: str, first: Record) -> tuple[str | None, str]:

@@ -65,11 +65,26 @@ def normalise_pattern(pattern: str) -> str:
     return body + "$" if anchored else body
 
 
+# The last (url, target): every family asks for the same URL's target in turn (one tuple, so
+# a reader never sees a url paired with another url's target).
+_last_target = ("/", "/")
+
+
 def request_target(url: str) -> str:
     """Return the normalised path-and-query of ``url`` (``/`` when the path is empty).
 
     A bare path (``/a?b``) is accepted as well as an absolute URL.
     """
+    global _last_target  # noqa: PLW0603  (a one-entry memo)
+    last = _last_target
+    if url == last[0]:
+        return last[1]
+    target = _request_target(url)
+    _last_target = (url, target)
+    return target
+
+
+def _request_target(url: str) -> str:
     if url.startswith("/"):
         return normalise_path(url.partition("#")[0])
     # Fast path for the usual crawled URL, "scheme://authority/path?query" with safe octets.
@@ -98,7 +113,7 @@ def _target_after_authority(url: str) -> str:
     ends = [i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0]
     start = min(ends) if ends else len(rest)
     tail = rest[start:]
-    return request_target(tail if tail.startswith("/") else "/" + tail)
+    return _request_target(tail if tail.startswith("/") else "/" + tail)
 
 
 class PathPattern:

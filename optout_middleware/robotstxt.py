@@ -215,6 +215,7 @@ class RobotsTxt:
 
     __slots__ = (
         "_by_key",
+        "_last_match",
         "_merged",
         "_selected",
         "groups",
@@ -251,6 +252,8 @@ class RobotsTxt:
         self._by_key = by_key
         self._merged: dict[str, _Selected | None] = {}
         self._selected: dict[str, _Selected | None] = {}
+        # The last (url, user_agent, rule): a URL is asked about by several families in turn.
+        self._last_match: tuple[str | None, str | None, Rule | None] = (None, None, None)
 
     def __repr__(self) -> str:
         return (
@@ -303,11 +306,17 @@ class RobotsTxt:
         """The rule deciding ``url`` (absolute, or a path) for ``user_agent``; None: allowed."""
         if not isinstance(url, str):
             raise TypeError(f"url must be str, not {type(url).__name__}")
+        last = self._last_match
+        if url == last[0] and user_agent == last[1]:
+            return last[2]
         target = request_target(url)
         if target == "/robots.txt" or target.startswith("/robots.txt?"):
-            return None  # RFC 9309 section 2.2.2: implicitly allowed
-        selected = self._select(user_agent)
-        return selected.ruleset.best(target) if selected is not None else None
+            rule = None  # RFC 9309 section 2.2.2: implicitly allowed
+        else:
+            selected = self._select(user_agent)
+            rule = selected.ruleset.best(target) if selected is not None else None
+        self._last_match = (url, user_agent, rule)
+        return rule
 
     def allowed(self, url: str, user_agent: str) -> bool:
         """Whether ``user_agent`` may fetch ``url`` (acquisition, RFC 9309)."""

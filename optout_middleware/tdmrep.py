@@ -319,10 +319,18 @@ def _stances(reservation: int | None) -> tuple[tuple[Purpose, Stance], ...]:
     return disallows(Purpose.TDM) if reservation == 1 else allows(Purpose.TDM)
 
 
+_BUILT_LIMIT = 4096  # cached evidence tuples; they hold their files alive, so bounded
+_Built = tuple["TdmRepFile", tuple[Evidence, ...]]
+
+
 class TdmRepSignal(SignalParser):
     """TDMRep: file rule (precedence 0), headers (1), meta (2); a later one supersedes (spec 1.4)."""
 
     family: ClassVar[str] = FAMILY
+
+    def __init__(self) -> None:
+        # (id(file), file URL, rule index, skipped rule indexes) -> (file, its evidence)
+        self._built: dict[tuple[int, str | None, int, tuple[int, ...]], _Built] = {}
 
     def site_evidence(self, site: SiteFiles, url: str, context: Context) -> Iterable[Evidence]:
         """The first matching tdmrep.json rule; nothing when the file is absent."""
@@ -336,6 +344,14 @@ class TdmRepSignal(SignalParser):
         if sitefile.state is not FileState.PARSED or tdm is None:
             return ()
         rule = tdm.lookup(url)
+        skipped = tdm.skipped_matching(url, rule.index if rule else None) if tdm.skipped else ()
+        # The evidence depends on the rules that matched, not on the URL: built once per file.
+        key = (id(tdm), file_url, rule.index if rule else -1, tuple(s.index for s in skipped))
+        cached = self._built.get(key)
+        if cached is not None and cached[0] is tdm:
+            return cached[1]
+        if len(self._built) >= _BUILT_LIMIT:
+            self._built.clear()
         found = [
             Evidence(
                 FAMILY,
@@ -346,7 +362,7 @@ class TdmRepSignal(SignalParser):
                 url=file_url,
                 note=f"{s.reason}; rule skipped, search continued (spec 1.7)",
             )
-            for s in tdm.skipped_matching(url, rule.index if rule else None)
+            for s in skipped
         ]
         if rule is not None:
             policy = _resolve(rule.policy, file_url) if rule.policy else None
@@ -363,7 +379,9 @@ class TdmRepSignal(SignalParser):
                     note=note,
                 )
             )
-        return found
+        evidence = tuple(found)
+        self._built[key] = (tdm, evidence)
+        return evidence
 
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """Header values (precedence 1), then meta values (2); absent ones say nothing."""

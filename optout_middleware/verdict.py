@@ -123,20 +123,29 @@ class Evidence:
                 return s
         return None
 
+    # to_dict() built once: site-file evidence is shared by every URL of an origin.
+    _dict: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON types, stable keys: users keep this as proof."""
-        return {
-            "family": self.family,
-            "source": self.source,
-            "value": self.value,
-            "stances": {p.value: s.value for p, s in self.stances},
-            "location": self.location,
-            "agent": self.agent,
-            "path": self.path,
-            "url": self.url,
-            "precedence": self.precedence,
-            "note": self.note,
-        }
+        """Plain JSON types, stable keys: users keep this as proof. A fresh dict every call."""
+        built = self._dict
+        if built is None:
+            built = {
+                "family": self.family,
+                "source": self.source,
+                "value": self.value,
+                "stances": {p.value: s.value for p, s in self.stances},
+                "location": self.location,
+                "agent": self.agent,
+                "path": self.path,
+                "url": self.url,
+                "precedence": self.precedence,
+                "note": self.note,
+            }
+            object.__setattr__(self, "_dict", built)
+        copy = built.copy()
+        copy["stances"] = built["stances"].copy()
+        return copy
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Evidence:
@@ -191,35 +200,52 @@ class Verdict:
         )
 
 
-def _family_winners(evidence: tuple[Evidence, ...]) -> list[tuple[Evidence, Purpose, Stance]]:
-    """Apply each family's internal precedence; return the surviving (evidence, purpose, stance)."""
-    best: dict[tuple[str, Purpose], tuple[int, list[tuple[Evidence, Stance]]]] = {}
-    for ev in evidence:
-        for purpose, stance in ev.stances:
-            key = (ev.family, purpose)
-            current = best.get(key)
-            if current is None or ev.precedence > current[0]:
-                best[key] = (ev.precedence, [(ev, stance)])
-            elif ev.precedence == current[0]:
-                current[1].append((ev, stance))
-    return [
-        (ev, purpose, stance) for (_, purpose), (_, pairs) in best.items() for ev, stance in pairs
-    ]
+# For each crawl purpose: what each purpose's stance means for it, (counts as a reservation,
+# counts as an allow). Purposes missing from the map cannot change that crawl's verdict.
+_WEIGHT: dict[Purpose, dict[Purpose, tuple[bool, bool]]] = {
+    crawl: {
+        p: (p in _RESERVED_BY[crawl], p in _ALLOWED_BY[crawl])
+        for p in Purpose
+        if p in _RESERVED_BY[crawl] or p in _ALLOWED_BY[crawl]
+    }
+    for crawl in Purpose
+}
 
 
 def combine(purpose: Purpose, evidence: tuple[Evidence, ...] | list[Evidence]) -> Verdict:
-    """Combine all evidence for one resource into the verdict for ``purpose``."""
+    """Combine all evidence for one resource into the verdict for ``purpose``.
+
+    One pass, in evidence order: per (family, purpose) only the stances at the highest
+    precedence seen so far survive, and for each the first disallowing and the first allowing
+    evidence is kept, so ``decided_by`` is the earliest winning evidence.
+    """
     evidence = tuple(evidence)
-    if not any(ev.stances for ev in evidence):  # the common case: nothing to weigh
+    weight = _WEIGHT[purpose]
+    # (family, purpose) -> [precedence, first disallow (index, evidence), first allow]
+    best: dict[tuple[str, Purpose], list[Any]] = {}
+    for index, ev in enumerate(evidence):
+        for p, stance in ev.stances:
+            if p not in weight:
+                continue
+            key = (ev.family, p)
+            current = best.get(key)
+            if current is None or ev.precedence > current[0]:
+                current = best[key] = [ev.precedence, None, None]
+            elif ev.precedence < current[0]:
+                continue
+            slot = 1 if stance is Stance.DISALLOWED else 2
+            if current[slot] is None:
+                current[slot] = (index, ev)
+    if not best:  # the common case: nothing to weigh
         return Verdict(purpose, None, None, evidence)
-    winners = _family_winners(evidence)
-    reserving = _RESERVED_BY[purpose]
-    order = {id(ev): i for i, ev in enumerate(evidence)}
-    disallowing = [ev for ev, p, s in winners if s is Stance.DISALLOWED and p in reserving]
-    if disallowing:
-        return Verdict(purpose, True, min(disallowing, key=lambda e: order[id(e)]), evidence)
-    allowing_set = _ALLOWED_BY[purpose]
-    allowing = [ev for ev, p, s in winners if s is Stance.ALLOWED and p in allowing_set]
+    reserving = [cur[1] for (_, p), cur in best.items() if cur[1] is not None and weight[p][0]]
+    if reserving:
+        return Verdict(purpose, True, min(reserving, key=_first)[1], evidence)
+    allowing = [cur[2] for (_, p), cur in best.items() if cur[2] is not None and weight[p][1]]
     if allowing:
-        return Verdict(purpose, False, min(allowing, key=lambda e: order[id(e)]), evidence)
+        return Verdict(purpose, False, min(allowing, key=_first)[1], evidence)
     return Verdict(purpose, None, None, evidence)
+
+
+def _first(found: tuple[int, Evidence]) -> int:
+    return found[0]

@@ -237,6 +237,8 @@ async def test_huge_robots_is_read_up_to_the_cap() -> None:
         result = await crawl([site.url("/open"), site.url("/private/page")])
     assert "/private/page" not in site.requested
     assert result.stats["optout/sitefile/robots/state_count/parsed"] == 1
+    # The download stopped near the cap instead of fetching all 2 MiB.
+    assert result.stats["downloader/response_bytes"] < 1024 * 1024
 
 
 @crawl_test

@@ -1219,3 +1219,14 @@ def test_differential_filters_are_needed() -> None:
     for text, agent, path in cases:
         url = "https://example.com" + path
         assert parse(text).allowed(url, agent) != Protego.parse(text).can_fetch(url, agent), text
+
+
+def test_repeated_queries_of_one_url_keep_each_agents_answer() -> None:
+    """RFC 9309 2.2.1: the group is chosen per agent. Several families ask about the same URL
+    in turn (match remembers the last answer): a different agent must still get its own."""
+    robots = parse("User-agent: GPTBot\nDisallow: /a\n\nUser-agent: *\nAllow: /\n")
+    url = "https://example.com/a/page"
+    for _ in range(2):
+        assert robots.allowed(url, "GPTBot") is False
+        assert robots.allowed(url, "OtherBot") is True
+        assert robots.allowed("https://example.com/b", "GPTBot") is True

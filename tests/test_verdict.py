@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from optout_middleware.verdict import (
     Evidence,
@@ -161,6 +163,56 @@ def test_verdict_to_dict_is_plain_json_and_round_trips() -> None:
     assert Verdict.from_dict(data) == verdict
 
 
+# A literal reading of the rule in verdict.py's docstring, written for clarity, not speed.
+_CONTAINS = {
+    P.TDM: {P.TDM},
+    P.TRAIN_AI: {P.TRAIN_AI, P.TDM},
+    P.TRAIN_GENAI: {P.TRAIN_GENAI, P.TRAIN_AI, P.TDM},
+    P.AI_INPUT: {P.AI_INPUT, P.TDM},
+    P.SEARCH: {P.SEARCH, P.TDM},
+}  # purpose -> itself and every purpose containing it
+
+
+def _reference(purpose: Purpose, evidence: list[Evidence]) -> tuple[bool | None, Evidence | None]:
+    survivors = []  # (evidence, purpose, stance) at the top precedence of its (family, purpose)
+    for e in evidence:
+        for p, s in e.stances:
+            top = max(
+                x.precedence
+                for x in evidence
+                for q, _ in x.stances
+                if x.family == e.family and q is p
+            )
+            if e.precedence == top:
+                survivors.append((e, p, s))
+    reserving = {p for p in Purpose if p in _CONTAINS[purpose] or purpose in _CONTAINS[p]}
+    for wanted, counts in ((Stance.DISALLOWED, reserving), (Stance.ALLOWED, _CONTAINS[purpose])):
+        found = [e for e, p, s in survivors if s is wanted and p in counts]
+        if found:
+            first = min(found, key=lambda x: next(i for i, y in enumerate(evidence) if y is x))
+            return wanted is Stance.DISALLOWED, first
+    return None, None
+
+
+_EVIDENCE = st.builds(
+    lambda family, stances, precedence: Evidence(
+        family, "header", "x", tuple(stances), precedence=precedence
+    ),
+    st.sampled_from(["a", "b", "c"]),
+    st.lists(st.tuples(st.sampled_from(list(Purpose)), st.sampled_from(list(Stance))), max_size=3),
+    st.integers(0, 2),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(list(Purpose)), st.lists(_EVIDENCE, max_size=8))
+def test_combine_equals_the_rule_as_written(purpose: Purpose, evidence: list[Evidence]) -> None:
+    """specs.md 0 and verdict.py's docstring: the fast one-pass combine() gives the verdict
+    and the deciding evidence of a literal reading of the rule, on any evidence."""
+    verdict = combine(purpose, evidence)
+    assert (verdict.reserved, verdict.decided_by) == _reference(purpose, evidence)
+
+
 @pytest.mark.parametrize(
     ("text", "purpose"),
     [
@@ -177,3 +229,15 @@ def test_purpose_parse_accepts_names(text: str, purpose: Purpose) -> None:
 def test_purpose_parse_names_valid_values_on_error() -> None:
     with pytest.raises(ValueError, match="train-ai"):
         Purpose.parse("training")
+
+
+def test_evidence_to_dict_is_a_fresh_dict_every_call() -> None:
+    """Evidence is shared by every URL of an origin: a caller editing the dict it got (an item
+    pipeline, say) must not change what the next response reports."""
+    evidence = Evidence("robotstxt", "robots.txt", "Disallow: /", disallows(P.TDM))
+    first = evidence.to_dict()
+    first["value"] = "edited"
+    first["stances"]["tdm"] = "allowed"
+    second = evidence.to_dict()
+    assert second["value"] == "Disallow: /"
+    assert second["stances"] == {"tdm": "disallowed"}

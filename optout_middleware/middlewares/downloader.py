@@ -26,6 +26,7 @@ from .audit import AuditWriter
 from .config import OptOutConfig
 from .fetch import SITEFILE_META_KEY, SiteFileFetcher
 from .signals import optout_decided
+from .stats import BatchedStats
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -113,6 +114,7 @@ class OptOutDownloaderMiddleware:
             site_file_kinds(config, parsers),
             unreachable_retry_secs=config.unreachable_retry_secs,
         )
+        self.stats = BatchedStats(crawler)
         self.audit = AuditWriter(config.audit_file) if config.audit_file is not None else None
         self._drop = config.action == "drop"
         self._action_kept = "tagged" if config.action == "tag" else "passed"
@@ -215,17 +217,14 @@ class OptOutDownloaderMiddleware:
             if verdict.reserved is None
             else ("reserved" if verdict.reserved else "unreserved")
         )
-        stats = self.crawler.stats
-        if stats is not None:
-            stats.inc_value(_VERDICT_KEYS[verdict.reserved])
-            families: dict[str, int] = {}
-            for evidence in verdict.evidence:
-                families[evidence.family] = families.get(evidence.family, 0) + 1
-            for family, count in families.items():  # one increment per family, same totals
-                key = _EVIDENCE_KEYS.get(family)
-                if key is None:
-                    key = _EVIDENCE_KEYS[family] = f"optout/evidence_count/{family}"
-                stats.inc_value(key, count)
+        inc = self.stats.inc
+        inc(_VERDICT_KEYS[verdict.reserved])
+        for evidence in verdict.evidence:
+            family = evidence.family
+            key = _EVIDENCE_KEYS.get(family)
+            if key is None:
+                key = _EVIDENCE_KEYS[family] = f"optout/evidence_count/{family}"
+            inc(key)
         if logger.isEnabledFor(logging.DEBUG):
             by = verdict.decided_by
             logger.debug(
@@ -258,8 +257,7 @@ class OptOutDownloaderMiddleware:
             )
 
     def _inc(self, key: str, count: int = 1) -> None:
-        if self.crawler.stats is not None:
-            self.crawler.stats.inc_value(key, count)
+        self.stats.inc(key, count)
 
 
 _NO_SITE = SiteFiles()

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from scrapy.crawler import Crawler
+    from scrapy.http import Response
 
     from optout_middleware.sitepolicy import PolicyCache
 
@@ -82,7 +83,7 @@ class SiteFileFetcher:
         self.kinds = tuple(kinds)
         self.unreachable_retry_secs = unreachable_retry_secs
         self._waiting: dict[str, list[Deferred[SiteFiles]]] = {}
-        crawler.signals.connect(self._bytes_received, signal=signals.bytes_received)
+        self._downloading = 0  # site-file downloads in flight
 
     async def get(self, origin: str) -> SiteFiles:
         """The site files of ``origin`` (a key from ``origin_of``); never raises."""
@@ -150,7 +151,6 @@ class SiteFileFetcher:
 
     async def _download(self, url: str, kind: str) -> FetchResult:
         """Download ``url``, following up to MAX_REDIRECTS redirects; report what happened."""
-        assert self.crawler.engine is not None  # noqa: S101  (only called while crawling)
         current, hops = url, 0
         while True:
             request = Request(
@@ -173,7 +173,7 @@ class SiteFileFetcher:
                 },
             )
             try:
-                response = await self.crawler.engine.download_async(request)
+                response = await self._download_capped(request)
             except Exception as exc:  # noqa: BLE001  (DNS, timeout, refused, IgnoreRequest...)
                 self._inc(f"optout/sitefile/{kind}/exception_count/{global_object_name(type(exc))}")
                 return FetchResult(
@@ -208,6 +208,20 @@ class SiteFileFetcher:
                 redirects=hops,
                 truncated=len(body) > cap or "download_stopped" in response.flags,
             )
+
+    async def _download_capped(self, request: Request) -> Response:
+        """Download with the size cap watching; the watcher is only connected while a site
+        file is downloading, as Scrapy sends ``bytes_received`` for every chunk of every page."""
+        assert self.crawler.engine is not None  # noqa: S101  (only called while crawling)
+        if not self._downloading:
+            self.crawler.signals.connect(self._bytes_received, signal=signals.bytes_received)
+        self._downloading += 1
+        try:
+            return await self.crawler.engine.download_async(request)
+        finally:
+            self._downloading -= 1
+            if not self._downloading:
+                self.crawler.signals.disconnect(self._bytes_received, signal=signals.bytes_received)
 
     def _bytes_received(self, data: bytes, request: Request) -> None:
         """Stop a site-file download once it passes its size cap (the response is kept)."""

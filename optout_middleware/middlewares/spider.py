@@ -14,6 +14,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from .config import OptOutConfig
+from .stats import BatchedStats
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -40,6 +41,7 @@ class OptOutSpiderMiddleware(BaseSpiderMiddleware):
         self._tag = config.action == "tag"
         self._field = config.item_field
         self._warned: set[type] = set()
+        self._stats = BatchedStats(crawler)
 
     def get_processed_item(self, item: Any, response: Response | None) -> Any:
         request = getattr(response, "request", None)  # None for start items
@@ -55,6 +57,10 @@ class OptOutSpiderMiddleware(BaseSpiderMiddleware):
                     extra={"spider": self.crawler.spider},
                 )
                 return None
+            return item
+        if type(item) is dict:  # the common case, without ItemAdapter's type dispatch
+            item[self._field] = verdict
+            self._inc("optout/item_tagged")
             return item
         try:
             ItemAdapter(item)[self._field] = verdict
@@ -78,5 +84,4 @@ class OptOutSpiderMiddleware(BaseSpiderMiddleware):
         return item
 
     def _inc(self, key: str) -> None:
-        if self.crawler.stats is not None:
-            self.crawler.stats.inc_value(key)
+        self._stats.inc(key)
