@@ -27,7 +27,8 @@ from .agents import find_agent
 from .inputs import FileState
 from .patterns import request_target
 from .plugin import SignalParser
-from .robotstxt import Record, Rule, RuleSet, agent_key, make_rule
+from .robotsrules import Rule, RuleSet, make_rule
+from .robotstxt import Record, agent_key
 from .verdict import Evidence, Purpose, allows, disallows
 
 if TYPE_CHECKING:

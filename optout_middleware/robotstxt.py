@@ -31,9 +31,10 @@ cut a value at its first space, so ``User-agent: Foo Bar`` does not apply to ``F
 ``*`` alone (or followed by a space, comment or other non-name character) is the wildcard;
 ``*bot`` names nobody.
 
-Matching (RFC 9309 sections 2.2.2-2.2.3): the longest pattern in octets of its normal form
-wins, Allow wins ties, an empty pattern matches nothing, ``/robots.txt`` is always allowed, and
-with no group for the agent and no ``*`` group everything is allowed. Patterns and URLs are
+Matching (RFC 9309 sections 2.2.2-2.2.3, in :mod:`~optout_middleware.robotsrules`): the longest
+pattern in octets of its normal form wins, Allow wins ties, an empty pattern matches nothing;
+here, ``/robots.txt`` is always allowed, and with no group for the agent and no ``*`` group
+everything is allowed. Patterns and URLs are
 compared in the percent-normal form of :mod:`~optout_middleware.patterns`.
 """
 
@@ -44,9 +45,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .patterns import PathPattern, request_target
+from .robotsrules import Rule, RuleSet, make_rule
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
 
 __all__ = ["MAX_BYTES", "Group", "Record", "RobotsTxt", "Rule", "RuleSet", "agent_key", "parse"]
 
@@ -76,16 +78,6 @@ _AGENT_PREFIX = re.compile(r"[A-Za-z0-9._ \t-]*")  # one character class: linear
 
 
 @dataclass(frozen=True, slots=True)
-class Rule:
-    """An Allow or Disallow line; ``raw`` is the value as written, ``pattern`` its compiled form."""
-
-    allow: bool
-    pattern: PathPattern
-    line: int
-    raw: str
-
-
-@dataclass(frozen=True, slots=True)
 class Record:
     """Any other line inside (or before) a group: ``field`` lower-cased, ``value`` comment-free."""
 
@@ -104,11 +96,6 @@ class Group:
     line: int
 
 
-if TYPE_CHECKING:
-    # A RuleSet bucket entry: (pattern length, allow, matcher or None when the key decides, rule).
-    _Entry = tuple[int, bool, Callable[[str], bool] | None, Rule]
-
-
 def agent_key(name: str) -> str:
     """The key a ``User-agent`` value or a crawler name is matched by (module docstring)."""
     value = name.strip()
@@ -116,78 +103,6 @@ def agent_key(name: str) -> str:
         return "" if value[1:2] in _NAME_CHARS else "*"
     token = _AGENT_PREFIX.match(value)
     return " ".join(token.group().lower().split()) if token else ""
-
-
-def make_rule(
-    allow: bool, value: str, line: int, cache: dict[str, PathPattern] | None = None
-) -> Rule:
-    """A rule for ``value`` as written; a value without its leading ``/`` gets one (leniency)."""
-    text = value if not value or value[0] in "/*" else "/" + value
-    pattern = cache.get(text) if cache is not None else None
-    if pattern is None:
-        pattern = PathPattern(text)
-        if cache is not None:
-            cache[text] = pattern
-    return Rule(allow, pattern, line, value)
-
-
-class RuleSet:
-    """Rules indexed for RFC 9309 longest-match lookups.
-
-    Rules are bucketed by the literal text before their first ``*`` (all of it for a plain
-    prefix), so a lookup only tries buckets whose key is a prefix of the target, longest key
-    first, each bucket longest rule first, and stops once nothing left can be longer.
-    """
-
-    __slots__ = ("_buckets", "_levels", "rules")
-
-    def __init__(self, rules: Iterable[Rule]) -> None:
-        self.rules = tuple(rules)
-        buckets: dict[str, list[_Entry]] = {}
-        for rule in self.rules:
-            pattern = rule.pattern
-            text = pattern.text
-            if not text:  # "Disallow:" with no value matches nothing
-                continue
-            anchored = text.endswith("$")
-            key = (text[:-1] if anchored else text).partition("*")[0]
-            plain = not anchored and key == text
-            entry = (pattern.length, rule.allow, None if plain else pattern.matches, rule)
-            buckets.setdefault(key, []).append(entry)
-        for bucket in buckets.values():  # longest first, Allow first on ties, then file order
-            bucket.sort(key=lambda e: (-e[0], not e[1], e[3].line))
-        self._buckets = {k: tuple(v) for k, v in buckets.items()}
-        # (key length, longest rule in any bucket whose key is at most that long), longest first.
-        longest: dict[int, int] = {}
-        for key, entries in self._buckets.items():
-            longest[len(key)] = max(longest.get(len(key), -1), entries[0][0])
-        levels, ceiling = [], -1
-        for size in sorted(longest):
-            ceiling = max(ceiling, longest[size])
-            levels.append((size, ceiling))
-        self._levels = tuple(reversed(levels))
-
-    def best(self, target: str) -> Rule | None:
-        """The deciding rule for a normalised request target, or None when no rule matches."""
-        best: Rule | None = None
-        best_len, best_allow = -1, False
-        size = len(target)
-        buckets = self._buckets
-        for key_len, ceiling in self._levels:
-            if ceiling < best_len or (ceiling == best_len and best_allow):
-                break
-            if key_len > size:
-                continue
-            bucket = buckets.get(target[:key_len])
-            if bucket is None:
-                continue
-            for length, allow, matches, rule in bucket:
-                if length < best_len or (length == best_len and (best_allow or not allow)):
-                    break
-                if matches is None or matches(target):
-                    best, best_len, best_allow = rule, length, allow
-                    break
-        return best
 
 
 class _Selected:

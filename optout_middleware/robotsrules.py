@@ -1,0 +1,106 @@
+"""robots.txt rules (RFC 9309 sections 2.2.2-2.2.3): one Allow or Disallow line, and the
+longest-match lookup over a group's rules.
+
+The longest pattern in octets of its normal form wins, Allow wins ties, and an empty pattern
+matches nothing. A lookup runs on every crawled URL for every group it asks about, so the rules
+are indexed once (:class:`RuleSet`) and a lookup only tries the rules that can match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from .patterns import PathPattern
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+__all__ = ["Rule", "RuleSet", "make_rule"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """An Allow or Disallow line; ``raw`` is the value as written, ``pattern`` its compiled form."""
+
+    allow: bool
+    pattern: PathPattern
+    line: int
+    raw: str
+
+
+if TYPE_CHECKING:
+    # A RuleSet bucket entry: (pattern length, allow, matcher or None when the key decides, rule).
+    _Entry = tuple[int, bool, Callable[[str], bool] | None, Rule]
+
+
+def make_rule(
+    allow: bool, value: str, line: int, cache: dict[str, PathPattern] | None = None
+) -> Rule:
+    """A rule for ``value`` as written; a value without its leading ``/`` gets one (leniency)."""
+    text = value if not value or value[0] in "/*" else "/" + value
+    pattern = cache.get(text) if cache is not None else None
+    if pattern is None:
+        pattern = PathPattern(text)
+        if cache is not None:
+            cache[text] = pattern
+    return Rule(allow, pattern, line, value)
+
+
+class RuleSet:
+    """Rules indexed for RFC 9309 longest-match lookups.
+
+    Rules are bucketed by the literal text before their first ``*`` (all of it for a plain
+    prefix), so a lookup only tries buckets whose key is a prefix of the target, longest key
+    first, each bucket longest rule first, and stops once nothing left can be longer.
+    """
+
+    __slots__ = ("_buckets", "_levels", "rules")
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self.rules = tuple(rules)
+        buckets: dict[str, list[_Entry]] = {}
+        for rule in self.rules:
+            pattern = rule.pattern
+            text = pattern.text
+            if not text:  # "Disallow:" with no value matches nothing
+                continue
+            anchored = text.endswith("$")
+            key = (text[:-1] if anchored else text).partition("*")[0]
+            plain = not anchored and key == text
+            entry = (pattern.length, rule.allow, None if plain else pattern.matches, rule)
+            buckets.setdefault(key, []).append(entry)
+        for bucket in buckets.values():  # longest first, Allow first on ties, then file order
+            bucket.sort(key=lambda e: (-e[0], not e[1], e[3].line))
+        self._buckets = {k: tuple(v) for k, v in buckets.items()}
+        # (key length, longest rule in any bucket whose key is at most that long), longest first.
+        longest: dict[int, int] = {}
+        for key, entries in self._buckets.items():
+            longest[len(key)] = max(longest.get(len(key), -1), entries[0][0])
+        levels, ceiling = [], -1
+        for size in sorted(longest):
+            ceiling = max(ceiling, longest[size])
+            levels.append((size, ceiling))
+        self._levels = tuple(reversed(levels))
+
+    def best(self, target: str) -> Rule | None:
+        """The deciding rule for a normalised request target, or None when no rule matches."""
+        best: Rule | None = None
+        best_len, best_allow = -1, False
+        size = len(target)
+        buckets = self._buckets
+        for key_len, ceiling in self._levels:
+            if ceiling < best_len or (ceiling == best_len and best_allow):
+                break
+            if key_len > size:
+                continue
+            bucket = buckets.get(target[:key_len])
+            if bucket is None:
+                continue
+            for length, allow, matches, rule in bucket:
+                if length < best_len or (length == best_len and (best_allow or not allow)):
+                    break
+                if matches is None or matches(target):
+                    best, best_len, best_allow = rule, length, allow
+                    break
+        return best
