@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from .inputs import Context, ResponseView, SiteFiles
-    from .robotstxt import Record
+    from .robotstxt import Record, RobotsTxt
     from .verdict import Stances
 
 __all__ = [
@@ -181,10 +181,18 @@ def _note(signals: ContentSignals, *extra: str) -> str:
     return "; ".join(p for p in parts if p)
 
 
+_BUILT_LIMIT = 1024  # cached evidence tuples; they hold their files alive, so bounded
+_Built = tuple["RobotsTxt", "Context", tuple[Evidence, ...]]
+
+
 class ContentSignal(SignalParser):
     """Content Signals from robots.txt groups and the ``Content-Signal`` header."""
 
     family: ClassVar[str] = FAMILY
+
+    def __init__(self) -> None:
+        # (id(robots.txt), id(context), its URL) -> (robots.txt, context, its evidence)
+        self._built: dict[tuple[int, int, str], _Built] = {}
 
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """All header lines read as one value; repeated keys merge, "no" winning."""
@@ -212,6 +220,20 @@ class ContentSignal(SignalParser):
         records = site.robots_records(ROBOTS_FIELD, context)
         if not records or parsed is None:
             return ()
+        # The lines apply to the whole site, not to a path: read once per file and context.
+        key = (id(parsed), id(context), robots.url)
+        cached = self._built.get(key)
+        if cached is not None and cached[0] is parsed and cached[1] is context:
+            return cached[2]
+        if len(self._built) >= _BUILT_LIMIT:
+            self._built.clear()
+        evidence = self._read_robots(parsed, records, robots.url, context)
+        self._built[key] = (parsed, context, evidence)
+        return evidence
+
+    def _read_robots(
+        self, parsed: RobotsTxt, records: tuple[Record, ...], url: str, context: Context
+    ) -> tuple[Evidence, ...]:
         agent = context.user_agent
         preamble = tuple(r for r in parsed.preamble if r.field == ROBOTS_FIELD)
         first = records[0]
@@ -224,9 +246,7 @@ class ContentSignal(SignalParser):
             for record in records:
                 signals = _read(record.value)
                 found.append(
-                    _robots_evidence(
-                        record, robots.url, scope, signals.stances, _note(signals, how)
-                    )
+                    _robots_evidence(record, url, scope, signals.stances, _note(signals, how))
                 )
         covered = {p for ev in found for p, _ in ev.stances}
         for record in preamble:
@@ -236,7 +256,7 @@ class ContentSignal(SignalParser):
             if len(kept) < len(signals.stances):
                 names = ", ".join(p.value for p, _ in signals.stances if p in covered)
                 how += f", superseded by group lines for {names}"
-            found.append(_robots_evidence(record, robots.url, None, kept, _note(signals, how)))
+            found.append(_robots_evidence(record, url, None, kept, _note(signals, how)))
         return tuple(found)
 
 

@@ -139,7 +139,7 @@ class ResponseView:
     The ``<head>`` is extracted at most once, on first use, and only for HTML.
     """
 
-    __slots__ = ("_head", "body", "headers", "status", "url")
+    __slots__ = ("_content_type", "_head", "body", "headers", "status", "url")
 
     def __init__(
         self, url: str, *, status: int = 200, headers: HeaderSource | None = None, body: bytes = b""
@@ -149,6 +149,7 @@ class ResponseView:
         self.headers: HeaderSource = headers if headers is not None else HeaderList()
         self.body = body
         self._head: HtmlHead | None = None
+        self._content_type: str | None = None
 
     def header(self, name: str) -> tuple[str, ...]:
         """Every value of header ``name`` as text (several lines stay separate)."""
@@ -157,10 +158,12 @@ class ResponseView:
     @property
     def content_type(self) -> str:
         """The media type, lower-cased, without parameters ("" when absent)."""
-        values = self.headers.getlist("Content-Type")
-        if not values:
-            return ""
-        return decode_header(values[0]).partition(";")[0].strip().lower()
+        if self._content_type is None:
+            values = self.headers.getlist("Content-Type")
+            self._content_type = (
+                decode_header(values[0]).partition(";")[0].strip().lower() if values else ""
+            )
+        return self._content_type
 
     @property
     def is_html(self) -> bool:

@@ -198,6 +198,12 @@ class LicenceSignal(SignalParser):
 
 
 def _evidence(source: str, location: str, target: str, base: str) -> Evidence:
+    if _ABSOLUTE.match(target) and len(target) <= _CACHED_URL_MAX:
+        return _absolute_evidence(source, location, target)
+    return _build_evidence(source, location, target, base)
+
+
+def _build_evidence(source: str, location: str, target: str, base: str) -> Evidence:
     resolved = target if _ABSOLUTE.match(target) else _resolve(base, target)
     note = (
         _describe(resolved) if len(resolved) <= _CACHED_URL_MAX else _describe.__wrapped__(resolved)
@@ -205,6 +211,11 @@ def _evidence(source: str, location: str, target: str, base: str) -> Evidence:
     if resolved != target:
         note += f"; resolved to {resolved}"
     return Evidence(FAMILY, source, target, location=location, note=note)
+
+
+@lru_cache(maxsize=256)  # a site repeats its licence link on every page
+def _absolute_evidence(source: str, location: str, target: str) -> Evidence:
+    return _build_evidence(source, location, target, target)
 
 
 def _resolve(base: str, target: str) -> str:

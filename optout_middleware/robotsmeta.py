@@ -100,21 +100,23 @@ class RobotsMetaSignal(SignalParser):
 
     family: ClassVar[str] = FAMILY
 
+    def __init__(self) -> None:
+        # Sites repeat the same header lines and meta contents on every page: each is read once.
+        self._read: dict[_ReadKey, tuple[tuple[str, Evidence], ...]] = {}
+
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """Evidence for each reserving directive addressed to every crawler or to ours."""
         found: list[tuple[str, Evidence]] = []
+        page = (id(context), response.is_image, 300 <= response.status < 400)  # noqa: PLR2004
         for line in response.header("X-Robots-Tag"):
             agent, directives = split_scope(line, context)
             if agent is None or agent.lower() in context.agent_names:
-                _read(
+                self._read_once(
                     found,
+                    (*page, "header", "X-Robots-Tag", line, agent),
                     directives,
                     context,
                     response,
-                    source="header",
-                    location="X-Robots-Tag",
-                    value=line,
-                    agent=agent,
                 )
         head = response.head
         for meta in head.metas:
@@ -125,21 +127,54 @@ class RobotsMetaSignal(SignalParser):
                 agent = name
             else:
                 continue
-            _read(
+            self._read_once(
                 found,
+                (*page, "meta", f'meta name="{name}"', meta.content, agent),
                 meta.content.split(","),
                 context,
                 response,
-                source="meta",
-                location=f'meta name="{name}"',
-                value=meta.content,
-                agent=agent,
             )
         if not found:
             return ()
         if "nocache" in context.extra_robots_directives and any(d == "nocache" for d, _ in found):
             return [_without_stance(ev, _BING_BOTH) if d == "noarchive" else ev for d, ev in found]
         return [ev for _, ev in found]
+
+    def _read_once(
+        self,
+        found: list[tuple[str, Evidence]],
+        key: _ReadKey,
+        directives: list[str],
+        context: Context,
+        response: ResponseView,
+    ) -> None:
+        """``_read`` of one value, remembered by everything its result depends on."""
+        read = self._read.get(key)
+        if read is None:
+            fresh: list[tuple[str, Evidence]] = []
+            _, _, _, source, location, value, agent = key
+            _read(
+                fresh,
+                directives,
+                context,
+                response,
+                source=source,
+                location=location,
+                value=value,
+                agent=agent,
+            )
+            read = tuple(fresh)
+            if len(value) <= _CACHE_KEY_MAX:  # hostile pages must not grow memory
+                if len(self._read) >= _CACHE_LIMIT:
+                    self._read.clear()
+                self._read[key] = read
+        found.extend(read)
+
+
+# (id(context), is image, is 3xx, source, location, value, agent): what _read's result depends on
+_ReadKey = tuple[int, bool, bool, str, str, str, "str | None"]
+_CACHE_LIMIT = 1024
+_CACHE_KEY_MAX = 256
 
 
 def split_scope(line: str, context: Context) -> tuple[str | None, list[str]]:
