@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-from optout_middleware.inputs import FileState, SiteFile, SiteFiles
+from typing import TYPE_CHECKING
+
+from optout_middleware.inputs import (
+    Context,
+    FileState,
+    HeaderList,
+    ResponseView,
+    SiteFile,
+    SiteFiles,
+)
 from optout_middleware.robotstxt import parse
 from optout_middleware.verdict import Evidence, Purpose, Stance, combine
+
+if TYPE_CHECKING:
+    from optout_middleware.plugin import SignalParser
 
 ROBOTS_URL = "https://example.com/robots.txt"
 
@@ -29,3 +41,25 @@ def stances(evidence: tuple[Evidence, ...]) -> dict[Purpose, Stance]:
 
 def reserved(purpose: Purpose, evidence: tuple[Evidence, ...]) -> bool | None:
     return combine(purpose, evidence).reserved
+
+
+def header_evidence(
+    signal: SignalParser, name: str, *values: str, context: Context | None = None
+) -> tuple[Evidence, ...]:
+    """What ``signal`` reads from https://example.com/page sent with one ``name`` header per value."""
+    response = ResponseView(
+        "https://example.com/page", headers=HeaderList([(name, value) for value in values])
+    )
+    return tuple(signal.response_evidence(response, context or Context()))
+
+
+def robots_evidence(
+    signal: SignalParser,
+    body: str,
+    path: str = "/",
+    context: Context | None = None,
+    state: FileState = FileState.PARSED,
+) -> tuple[Evidence, ...]:
+    """What ``signal`` reads for https://example.com``path`` when robots.txt is ``body``."""
+    url = "https://example.com" + path
+    return tuple(signal.site_evidence(site(body, state), url, context or Context()))

@@ -2,38 +2,30 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optout_middleware.aipref import AiprefSignal, parse_rule, parse_usage
-from optout_middleware.inputs import (
-    Context,
-    FileState,
-    HeaderList,
-    ResponseView,
-)
-from optout_middleware.verdict import Evidence, Purpose, Stance
+from optout_middleware.inputs import Context, FileState
+from optout_middleware.verdict import Purpose, Stance
 
-from .evidence_helpers import ROBOTS_URL, reserved, site, stances
+from .evidence_helpers import (
+    ROBOTS_URL,
+    header_evidence,
+    reserved,
+    robots_evidence,
+    site,
+    stances,
+)
 
 P = Purpose
 ALLOWED, DISALLOWED = Stance.ALLOWED, Stance.DISALLOWED
 SIGNAL = AiprefSignal()
-
-
-def header(*values: str, context: Context | None = None) -> tuple[Evidence, ...]:
-    response = ResponseView(
-        "https://example.com/page", headers=HeaderList([("Content-Usage", v) for v in values])
-    )
-    return tuple(SIGNAL.response_evidence(response, context or Context()))
-
-
-def robots(
-    body: str, path: str, context: Context | None = None, state: FileState = FileState.PARSED
-) -> tuple[Evidence, ...]:
-    url = "https://example.com" + path
-    return tuple(SIGNAL.site_evidence(site(body, state), url, context or Context()))
+header = partial(header_evidence, SIGNAL, "Content-Usage")
+robots = partial(robots_evidence, SIGNAL)
 
 
 # --- Vocabulary (2.2, 2.3) ----------------------------------------------------------------------

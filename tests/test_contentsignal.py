@@ -2,39 +2,30 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optout_middleware.contentsignal import ContentSignal, parse_content_signal
-from optout_middleware.inputs import (
-    Context,
-    FileState,
-    HeaderList,
-    ResponseView,
-)
+from optout_middleware.inputs import Context, FileState
 from optout_middleware.robotstxt import parse
-from optout_middleware.verdict import Evidence, Purpose, Stance
+from optout_middleware.verdict import Purpose, Stance
 
-from .evidence_helpers import ROBOTS_URL, reserved, site, stances
+from .evidence_helpers import (
+    ROBOTS_URL,
+    header_evidence,
+    reserved,
+    robots_evidence,
+    stances,
+)
 
 P = Purpose
 ALLOWED, DISALLOWED = Stance.ALLOWED, Stance.DISALLOWED
 SIGNAL = ContentSignal()
-
-
-def header(*values: str) -> tuple[Evidence, ...]:
-    response = ResponseView(
-        "https://example.com/page", headers=HeaderList([("Content-Signal", v) for v in values])
-    )
-    return tuple(SIGNAL.response_evidence(response, Context()))
-
-
-def robots(
-    body: str, path: str = "/", context: Context | None = None, state: FileState = FileState.PARSED
-) -> tuple[Evidence, ...]:
-    url = "https://example.com" + path
-    return tuple(SIGNAL.site_evidence(site(body, state), url, context or Context()))
+header = partial(header_evidence, SIGNAL, "Content-Signal")
+robots = partial(robots_evidence, SIGNAL)
 
 
 # --- Value parsing (3.2, 3.5) -------------------------------------------------------------------

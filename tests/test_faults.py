@@ -18,9 +18,8 @@ import socket
 import struct
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,14 +28,13 @@ from scrapy import signals as scrapy_signals
 from scrapy.crawler import AsyncCrawlerRunner
 
 from .conftest import BASE_SETTINGS, crawl, crawl_test
+from .loopback import LoopbackServer
 from .site import HTML, JSON, TEXT, Site, html
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-    from types import TracebackType
 
     from scrapy.http import Response
-    from typing_extensions import Self
 
 Handler = BaseHTTPRequestHandler
 
@@ -96,57 +94,17 @@ def drip(body: bytes, every: float, headers: Mapping[str, str] = TEXT) -> Callab
     return act
 
 
-class FaultSite:
+class FaultSite(LoopbackServer):
     """Like :class:`tests.site.Site`, but each path maps to an action on the raw handler."""
 
     def __init__(self, actions: Mapping[str, Callable[[Handler], None]], host: str = "127.0.0.1"):
         self.actions = dict(actions)
-        self.host = host
-        self.requested: list[str] = []
-        self._lock = threading.Lock()
-        site = self
+        super().__init__(host)
 
-        class _Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
-
-            def do_GET(self) -> None:
-                with site._lock:
-                    site.requested.append(self.path)
-                    act = site.actions.get(self.path, answer(404, TEXT, b"not found"))
-                with contextlib.suppress(OSError):  # the client hung up first
-                    act(self)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer((host, 0), _Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def origin(self) -> str:
-        return f"http://{self.host}:{self._server.server_address[1]}"
-
-    def url(self, path: str) -> str:
-        return self.origin + path
-
-    def count(self, path: str) -> int:
-        with self._lock:
-            return self.requested.count(path)
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
+    def respond(self, handler: Handler) -> None:
+        act = self.actions.get(handler.path, answer(404, TEXT, b"not found"))
+        with contextlib.suppress(OSError):  # the client hung up first
+            act(handler)
 
 
 def audit_records(path: Path) -> list[dict[str, Any]]:
