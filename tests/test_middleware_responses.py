@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from optout_middleware import OptOutDownloaderMiddleware, OptOutReserved
+from optout_middleware.middlewares.downloader import debug_reaches_a_handler
 from optout_middleware.verdict import Verdict
 
 from .conftest import ITEM_KINDS, crawl, crawl_test
@@ -204,3 +205,22 @@ async def test_decisions_are_logged_at_debug(site: Site, caplog: pytest.LogCaptu
     await crawl([site.url("/tdm-header")])
     lines = [r.getMessage() for r in caplog.records if r.name.startswith("optout_middleware")]
     assert any("Dropped" in m and "/tdm-header" in m and "tdmrep" in m for m in lines)
+
+
+def test_debug_lines_are_skipped_when_no_handler_takes_them() -> None:
+    """Scrapy keeps the root logger at DEBUG and filters LOG_LEVEL on its handler: at
+    LOG_LEVEL="INFO" no decision line may be built, at DEBUG (or with any DEBUG handler) all are."""
+    log = logging.getLogger("optout_middleware.tests.debug_probe")
+    log.propagate = False
+    handler = logging.NullHandler()
+    log.addHandler(handler)
+    try:
+        log.setLevel(logging.DEBUG)
+        handler.setLevel(logging.INFO)
+        assert not debug_reaches_a_handler(log)
+        handler.setLevel(logging.DEBUG)
+        assert debug_reaches_a_handler(log)
+        log.setLevel(logging.INFO)
+        assert not debug_reaches_a_handler(log)
+    finally:
+        log.removeHandler(handler)

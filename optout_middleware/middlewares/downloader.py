@@ -116,6 +116,7 @@ class OptOutDownloaderMiddleware:
         )
         self.stats = BatchedStats(crawler)
         self.audit = AuditWriter(config.audit_file) if config.audit_file is not None else None
+        self._log_decisions = debug_reaches_a_handler(logger)
         self._drop = config.action == "drop"
         self._action_kept = "tagged" if config.action == "tag" else "passed"
 
@@ -123,7 +124,11 @@ class OptOutDownloaderMiddleware:
     def from_crawler(cls, crawler: Crawler) -> Self:
         mw = cls(crawler)
         crawler.signals.connect(mw.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(mw.spider_opened, signal=signals.spider_opened)
         return mw
+
+    def spider_opened(self) -> None:
+        self._log_decisions = debug_reaches_a_handler(logger)  # logging is configured by now
 
     def spider_closed(self) -> None:
         if self.audit is not None:
@@ -225,7 +230,7 @@ class OptOutDownloaderMiddleware:
             if key is None:
                 key = _EVIDENCE_KEYS[family] = f"optout/evidence_count/{family}"
             inc(key)
-        if logger.isEnabledFor(logging.DEBUG):
+        if self._log_decisions:
             by = verdict.decided_by
             logger.debug(
                 "%(action)s %(request)s: %(purpose)s %(state)s%(by)s%(reason)s",
@@ -258,6 +263,23 @@ class OptOutDownloaderMiddleware:
 
     def _inc(self, key: str, count: int = 1) -> None:
         self.stats.inc(key, count)
+
+
+def debug_reaches_a_handler(log: logging.Logger) -> bool:
+    """Whether a DEBUG record from ``log`` would be emitted anywhere.
+
+    Scrapy leaves the root logger at DEBUG and applies LOG_LEVEL on its handler, so
+    ``isEnabledFor(DEBUG)`` is true even at LOG_LEVEL="INFO", and each message would still
+    build a LogRecord (about 10 us) that no handler takes.
+    """
+    if not log.isEnabledFor(logging.DEBUG):
+        return False
+    current: logging.Logger | None = log
+    while current is not None:
+        if any(handler.level <= logging.DEBUG for handler in current.handlers):
+            return True
+        current = current.parent if current.propagate else None
+    return False
 
 
 _NO_SITE = SiteFiles()
