@@ -39,6 +39,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
 
 from .errors import ParseError
+from .memo import Memo
 from .patterns import PathPattern, request_target
 from .plugin import SignalParser
 from .sfv import InnerList, Item, Token, parse_dictionary
@@ -274,7 +275,7 @@ class AiprefSignal(SignalParser):
 
     def __init__(self) -> None:
         # (id(robots.txt), id(context), its URL, ids of the winning records) -> the evidence
-        self._built: dict[tuple[int, int, str, tuple[int, ...]], _Built] = {}
+        self._built: Memo[tuple[int, int, str, tuple[int, ...]], _Built] = Memo(_BUILT_LIMIT)
 
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """One statement per response: every header line joined with ", " (RFC 9651 4.2).
@@ -335,8 +336,6 @@ class AiprefSignal(SignalParser):
         cached = self._built.get(key)
         if cached is not None and cached[0] is parsed and cached[1] is context:
             return cached[2]
-        if len(self._built) >= _BUILT_LIMIT:
-            self._built.clear()
         scope, how = _scope(parsed, context.user_agent, records[0])
         tie = ""
         if len(winners) > 1:
@@ -362,8 +361,7 @@ class AiprefSignal(SignalParser):
                 )
             )
         evidence = tuple(found)
-        self._built[key] = (parsed, context, evidence)
-        return evidence
+        return self._built.put(key, (parsed, context, evidence))[2]
 
 
 def _scope(parsed: RobotsTxt, agent: str, first: Record) -> tuple[str | None, str]:

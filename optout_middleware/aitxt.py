@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from .inputs import FileState
+from .memo import Memo
 from .patterns import PathPattern, normalise_path, request_target
 from .plugin import SignalParser
 from .robotstxt import agent_key, parse
@@ -100,7 +101,7 @@ class AiTxt:
         self._by_line = {
             rule.line: AiTxtRule.from_rule(rule) for group in robots.groups for rule in group.rules
         }
-        self._by_agent: dict[str, tuple[AiTxtRule, ...]] = {}
+        self._by_agent: Memo[str, tuple[AiTxtRule, ...]] = Memo(_CACHE_LIMIT)
 
     def __repr__(self) -> str:
         return f"<AiTxt spawning={self.is_spawning} rules={len(self._by_line)}>"
@@ -111,9 +112,7 @@ class AiTxt:
         if found is None:
             group = self.robots.group_for(user_agent) if self.is_spawning else None
             found = () if group is None else tuple(self._by_line[r.line] for r in group.rules)
-            if len(self._by_agent) >= _CACHE_LIMIT:
-                self._by_agent.clear()
-            self._by_agent[user_agent] = found
+            self._by_agent.put(user_agent, found)
         return found
 
     def match(

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
 
+from .memo import Memo
 from .plugin import SignalParser
 from .verdict import Evidence, Purpose, Stance
 
@@ -192,7 +193,7 @@ class ContentSignal(SignalParser):
 
     def __init__(self) -> None:
         # (id(robots.txt), id(context), its URL) -> (robots.txt, context, its evidence)
-        self._built: dict[tuple[int, int, str], _Built] = {}
+        self._built: Memo[tuple[int, int, str], _Built] = Memo(_BUILT_LIMIT)
 
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """All header lines read as one value; repeated keys merge, "no" winning."""
@@ -225,11 +226,8 @@ class ContentSignal(SignalParser):
         cached = self._built.get(key)
         if cached is not None and cached[0] is parsed and cached[1] is context:
             return cached[2]
-        if len(self._built) >= _BUILT_LIMIT:
-            self._built.clear()
         evidence = self._read_robots(parsed, records, robots.url, context)
-        self._built[key] = (parsed, context, evidence)
-        return evidence
+        return self._built.put(key, (parsed, context, evidence))[2]
 
     def _read_robots(
         self, parsed: RobotsTxt, records: tuple[Record, ...], url: str, context: Context

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from .agents import find_agent
 from .inputs import FileState
+from .memo import Memo
 from .patterns import request_target
 from .plugin import SignalParser
 from .robotsrules import Rule, RuleSet, make_rule
@@ -65,7 +66,7 @@ class RobotsSignal(SignalParser):
 
     def __init__(self) -> None:
         # (id(robots), id(context)) -> the per-file work done once; checked by identity on use.
-        self._plans: dict[tuple[int, int], _Plan] = {}
+        self._plans: Memo[tuple[int, int], _Plan] = Memo(_PLAN_LIMIT)
 
     def site_evidence(self, site: SiteFiles, url: str, context: Context) -> Iterable[Evidence]:
         """Evidence from the origin's robots.txt for ``url``."""
@@ -95,9 +96,7 @@ class RobotsSignal(SignalParser):
             or plan.context is not context
             or plan.url != robots_url
         ):
-            if len(self._plans) >= _PLAN_LIMIT:
-                self._plans.clear()
-            plan = self._plans[key] = _Plan(robots, context, robots_url)
+            plan = self._plans.put(key, _Plan(robots, context, robots_url))
         return plan
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
+from .memo import Memo
 from .plugin import SignalParser
 from .verdict import Evidence, Purpose, disallows
 
@@ -102,7 +103,7 @@ class RobotsMetaSignal(SignalParser):
 
     def __init__(self) -> None:
         # Sites repeat the same header lines and meta contents on every page: each is read once.
-        self._read: dict[_ReadKey, tuple[tuple[str, Evidence], ...]] = {}
+        self._read: Memo[_ReadKey, tuple[tuple[str, Evidence], ...]] = Memo(_CACHE_LIMIT)
 
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """Evidence for each reserving directive addressed to every crawler or to ours."""
@@ -165,9 +166,7 @@ class RobotsMetaSignal(SignalParser):
             )
             read = tuple(fresh)
             if len(value) <= _CACHE_KEY_MAX:  # hostile pages must not grow memory
-                if len(self._read) >= _CACHE_LIMIT:
-                    self._read.clear()
-                self._read[key] = read
+                self._read.put(key, read)
         found.extend(read)
 
 

@@ -44,6 +44,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .memo import Memo
 from .patterns import PathPattern, request_target
 from .robotsrules import Rule, RuleSet, make_rule
 
@@ -166,7 +167,7 @@ class RobotsTxt:
         by_key.pop("", None)  # an empty or unusable value names nobody
         self._by_key = by_key
         self._merged: dict[str, _Selected | None] = {}
-        self._selected: dict[str, _Selected | None] = {}
+        self._selected: Memo[str, _Selected | None] = Memo(_CACHE_LIMIT)
         # The last (url, user_agent, rule): a URL is asked about by several families in turn.
         self._last_match: tuple[str | None, str | None, Rule | None] = (None, None, None)
 
@@ -202,10 +203,7 @@ class RobotsTxt:
         selected = self._merge(key) if key else None
         if selected is None:
             selected = self._merge("*")
-        if len(self._selected) >= _CACHE_LIMIT:
-            self._selected.clear()
-        self._selected[user_agent] = selected
-        return selected
+        return self._selected.put(user_agent, selected)
 
     def group_for(self, user_agent: str) -> Group | None:
         """The merged group naming ``user_agent``, else the ``*`` group, else None."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urljoin
 
 from .inputs import FileState
+from .memo import Memo
 from .plugin import SignalParser
 from .tdmrepfile import (
     MAX_BYTES,
@@ -114,7 +115,7 @@ class TdmRepSignal(SignalParser):
 
     def __init__(self) -> None:
         # (id(file), file URL, rule index, skipped rule indexes) -> (file, its evidence)
-        self._built: dict[tuple[int, str | None, int, tuple[int, ...]], _Built] = {}
+        self._built: Memo[tuple[int, str | None, int, tuple[int, ...]], _Built] = Memo(_BUILT_LIMIT)
 
     def site_evidence(self, site: SiteFiles, url: str, context: Context) -> Iterable[Evidence]:
         """The first matching tdmrep.json rule; nothing when the file is absent."""
@@ -134,8 +135,6 @@ class TdmRepSignal(SignalParser):
         cached = self._built.get(key)
         if cached is not None and cached[0] is tdm:
             return cached[1]
-        if len(self._built) >= _BUILT_LIMIT:
-            self._built.clear()
         found = [
             Evidence(
                 FAMILY,
@@ -163,9 +162,7 @@ class TdmRepSignal(SignalParser):
                     note=note,
                 )
             )
-        evidence = tuple(found)
-        self._built[key] = (tdm, evidence)
-        return evidence
+        return self._built.put(key, (tdm, tuple(found)))[1]
 
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """Header values (precedence 1), then meta values (2); absent ones say nothing."""
