@@ -15,6 +15,7 @@ result is printed as one JSON line.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 import time
@@ -91,17 +92,32 @@ class BenchSpider(scrapy.Spider):
 
 
 class _Clock:
-    """Times the crawl window in wall-clock and process CPU seconds."""
+    """Times the crawl window in wall-clock and process CPU seconds, and the garbage
+    collector's share of it (a cost the add-on adds to without calling it)."""
 
     def __init__(self) -> None:
         self.wall = [0.0, 0.0]
         self.cpu = [0.0, 0.0]
+        self.gc_secs = 0.0
+        self.gc_runs = 0
+        self._gc_started = 0.0
+        self._open = False
 
     def opened(self) -> None:
+        self._open = True
+        gc.callbacks.append(self._gc)
         self.wall[0], self.cpu[0] = time.perf_counter(), time.process_time()
 
     def closed(self) -> None:
         self.wall[1], self.cpu[1] = time.perf_counter(), time.process_time()
+        self._open = False
+
+    def _gc(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        elif self._open:
+            self.gc_secs += time.perf_counter() - self._gc_started
+            self.gc_runs += 1
 
 
 def _offline_tldextract() -> None:
@@ -163,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         "wall_secs": clock.wall[1] - clock.wall[0],
         "cpu_secs": clock.cpu[1] - clock.cpu[0],
         "pages": stats.get("item_scraped_count", 0),
+        "gc_secs": clock.gc_secs,
+        "gc_runs": clock.gc_runs,
         "stats": {
             k: v
             for k, v in sorted(stats.items())

@@ -98,6 +98,7 @@ def _crawl(
     }
     result["pages_per_sec"] = result["pages"] / result["wall_secs"]
     result["cpu_us_per_page"] = result["cpu_secs"] / max(result["pages"], 1) * 1e6
+    result["gc_us_per_page"] = result["gc_secs"] / max(result["pages"], 1) * 1e6
     result["cpu_busy"] = result["cpu_secs"] / result["wall_secs"]  # ~1: CPU-bound, as intended
     return result
 
@@ -172,6 +173,7 @@ def crawl_overhead(
             "pages": sorted({r["pages"] for r in mine}),
             "pages_per_sec": spread([r["pages_per_sec"] for r in mine]),
             "cpu_us_per_page": spread([r["cpu_us_per_page"] for r in mine]),
+            "gc_us_per_page": spread([r["gc_us_per_page"] for r in mine]),
             "cpu_busy": spread([r["cpu_busy"] for r in mine]),
             "server_cpu_share": max(r["server_cpu_secs"] / r["wall_secs"] for r in mine),
             "site_file_max": {

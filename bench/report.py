@@ -94,6 +94,13 @@ def _crawl(crawl: dict[str, Any], targets: list[dict[str, str]]) -> list[str]:
         f"Added crawler CPU per page (median b - median a): {delta:,.0f} µs, "
         + f"{delta / base:.1%} of Scrapy's own {base:,.0f} µs.",
     ]
+    if "gc_us_per_page" in a and "gc_us_per_page" in b:
+        gc_a, gc_b = a["gc_us_per_page"][0], b["gc_us_per_page"][0]
+        out += [
+            "",
+            f"Of the CPU per page, Python's garbage collector (gc.callbacks): (a) {gc_a:,.0f} µs, "
+            + f"(b) {gc_b:,.0f} µs: {gc_b - gc_a:,.0f} µs of the added cost.",
+        ]
     if crawl.get("profile"):
         out += ["", *_profile(crawl["profile"])]
     ratio = crawl["ratio"][0]
