@@ -274,7 +274,8 @@ class AiprefSignal(SignalParser):
     family: ClassVar[str] = FAMILY
 
     def __init__(self) -> None:
-        # (id(robots.txt), id(context), its URL, ids of the winning records) -> the evidence
+        # (id(robots.txt), id(context), its URL, ids of the winning records) -> (robots.txt,
+        # context, evidence): the entry keeps alive the objects whose ids key it
         self._built: Memo[tuple[int, int, str, tuple[int, ...]], _Built] = Memo(_BUILT_LIMIT)
 
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
@@ -334,7 +335,7 @@ class AiprefSignal(SignalParser):
         # The evidence depends on the winning rules, not on the URL: built once per file.
         key = (id(parsed), id(context), robots.url, tuple(id(r) for r, _ in winners))
         cached = self._built.get(key)
-        if cached is not None and cached[0] is parsed and cached[1] is context:
+        if cached is not None:
             return cached[2]
         scope, how = _scope(parsed, context.user_agent, records[0])
         tie = ""

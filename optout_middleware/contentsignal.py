@@ -192,7 +192,8 @@ class ContentSignal(SignalParser):
     family: ClassVar[str] = FAMILY
 
     def __init__(self) -> None:
-        # (id(robots.txt), id(context), its URL) -> (robots.txt, context, its evidence)
+        # (id(robots.txt), id(context), its URL) -> (robots.txt, context, its evidence): the
+        # entry keeps alive the objects whose ids key it, so no other object can take those ids
         self._built: Memo[tuple[int, int, str], _Built] = Memo(_BUILT_LIMIT)
 
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
@@ -224,7 +225,7 @@ class ContentSignal(SignalParser):
         # The lines apply to the whole site, not to a path: read once per file and context.
         key = (id(parsed), id(context), robots.url)
         cached = self._built.get(key)
-        if cached is not None and cached[0] is parsed and cached[1] is context:
+        if cached is not None:
             return cached[2]
         evidence = self._read_robots(parsed, records, robots.url, context)
         return self._built.put(key, (parsed, context, evidence))[2]

@@ -34,8 +34,8 @@ cut a value at its first space, so ``User-agent: Foo Bar`` does not apply to ``F
 Matching (RFC 9309 sections 2.2.2-2.2.3, in :mod:`~optout_middleware.robotsrules`): the longest
 pattern in octets of its normal form wins, Allow wins ties, an empty pattern matches nothing;
 here, ``/robots.txt`` is always allowed, and with no group for the agent and no ``*`` group
-everything is allowed. Patterns and URLs are
-compared in the percent-normal form of :mod:`~optout_middleware.patterns`.
+everything is allowed. Patterns and URLs are compared in the percent-normal form of
+:mod:`~optout_middleware.patterns`.
 """
 
 from __future__ import annotations

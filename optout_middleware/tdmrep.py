@@ -114,7 +114,8 @@ class TdmRepSignal(SignalParser):
     family: ClassVar[str] = FAMILY
 
     def __init__(self) -> None:
-        # (id(file), file URL, rule index, skipped rule indexes) -> (file, its evidence)
+        # (id(file), file URL, rule index, skipped rule indexes) -> (file, its evidence): the
+        # entry keeps the file alive, so no other object can take its id
         self._built: Memo[tuple[int, str | None, int, tuple[int, ...]], _Built] = Memo(_BUILT_LIMIT)
 
     def site_evidence(self, site: SiteFiles, url: str, context: Context) -> Iterable[Evidence]:
@@ -133,7 +134,7 @@ class TdmRepSignal(SignalParser):
         # The evidence depends on the rules that matched, not on the URL: built once per file.
         key = (id(tdm), file_url, rule.index if rule else -1, tuple(s.index for s in skipped))
         cached = self._built.get(key)
-        if cached is not None and cached[0] is tdm:
+        if cached is not None:
             return cached[1]
         found = [
             Evidence(
