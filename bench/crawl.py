@@ -158,7 +158,10 @@ def main(argv: list[str] | None = None) -> int:
         name, sep, value = override.partition("=")
         if not sep:
             parser.error(f"--set {override!r}: expected NAME=JSON")
-        settings[name] = json.loads(value)
+        try:
+            settings[name] = json.loads(value)
+        except json.JSONDecodeError as exc:
+            parser.error(f"--set {name}: the value is not JSON ({exc.msg}): {value!r}")
     process = CrawlerProcess(settings)
     crawler: Crawler = process.create_crawler(BenchSpider)
     crawler.signals.connect(clock.opened, signal=signals.spider_opened)
