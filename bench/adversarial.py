@@ -26,7 +26,7 @@ def _run(peer: str, pattern: str, length: int) -> float:
     text = f"User-agent: *\nDisallow: {pattern}\n"
     url = "https://example.com/" + "a" * (length - 1)
     if peer == "optout":
-        from optout_middleware.robotstxt import parse  # noqa: PLC0415
+        from optout_middleware.formats.robotstxt import parse  # noqa: PLC0415
 
         start = time.perf_counter()
         parse(text.encode()).allowed(url, "BenchBot")

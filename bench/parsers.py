@@ -54,7 +54,7 @@ def _peers() -> dict[str, _Peer]:
         RobotExclusionRulesParser,
     )
 
-    from optout_middleware import robotstxt  # noqa: PLC0415
+    from optout_middleware.formats import robotstxt  # noqa: PLC0415
 
     def repp_parse(body: bytes) -> RobotExclusionRulesParser:
         parser = RobotExclusionRulesParser()

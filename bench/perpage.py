@@ -50,7 +50,7 @@ def _page(size: int) -> bytes:
 
 def head_extraction(*, quick: bool, log: Callable[[str], None]) -> list[dict[str, Any]]:
     """extract_head time for 10 KB, 100 KB and 1 MB pages, and a 1 MB page with no head end."""
-    from optout_middleware.htmlhead import extract_head  # noqa: PLC0415
+    from optout_middleware.formats.htmlhead import extract_head  # noqa: PLC0415
 
     repeats = 2 if quick else 7
     pages = {f"{size // 1000:,} KB": _page(size) for size in (10_000, 100_000, 1_000_000)}
@@ -79,7 +79,7 @@ def head_extraction(*, quick: bool, log: Callable[[str], None]) -> list[dict[str
 def evaluation(*, quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
     """Per-response evaluation cost, in total and by family."""
     from optout_middleware.evaluate import Evaluator, builtin_signals  # noqa: PLC0415
-    from optout_middleware.htmlhead import extract_head  # noqa: PLC0415
+    from optout_middleware.formats.htmlhead import extract_head  # noqa: PLC0415
     from optout_middleware.inputs import Context, HeaderList, ResponseView  # noqa: PLC0415
     from optout_middleware.testing import make_site  # noqa: PLC0415
     from optout_middleware.verdict import combine  # noqa: PLC0415

@@ -34,13 +34,13 @@ FAMILIES: tuple[str, ...] = (
 
 def builtin_signals(families: Iterable[str] | None = None) -> list[SignalParser]:
     """Instances of the built-in parsers, restricted to ``families`` when given."""
-    from .aipref import AiprefSignal  # noqa: PLC0415  (keeps import of this module cheap)
-    from .aitxt import AiTxtSignal  # noqa: PLC0415
-    from .contentsignal import ContentSignal  # noqa: PLC0415
-    from .licence import LicenceSignal  # noqa: PLC0415
-    from .robotsai import RobotsSignal  # noqa: PLC0415
-    from .robotsmeta import RobotsMetaSignal  # noqa: PLC0415
-    from .tdmrep import TdmRepSignal  # noqa: PLC0415
+    from .signals.aipref import AiprefSignal  # noqa: PLC0415  (keeps import of this module cheap)
+    from .signals.aitxt import AiTxtSignal  # noqa: PLC0415
+    from .signals.contentsignal import ContentSignal  # noqa: PLC0415
+    from .signals.licence import LicenceSignal  # noqa: PLC0415
+    from .signals.robotsai import RobotsSignal  # noqa: PLC0415
+    from .signals.robotsmeta import RobotsMetaSignal  # noqa: PLC0415
+    from .signals.tdmrep import TdmRepSignal  # noqa: PLC0415
 
     every: list[SignalParser] = [
         RobotsSignal(),

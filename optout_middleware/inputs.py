@@ -11,14 +11,15 @@ from enum import Enum
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from .agents import DEFAULT_AGENT_TOKENS
+from .formats.htmlhead import EMPTY_HEAD, extract_head
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from .aitxt import AiTxt
-    from .htmlhead import HtmlHead
-    from .robotstxt import Record, RobotsTxt
-    from .tdmrep import TdmRepFile
+    from .formats.aitxt import AiTxt
+    from .formats.htmlhead import HtmlHead
+    from .formats.robotstxt import Record, RobotsTxt
+    from .formats.tdmrep import TdmRepFile
 
 __all__ = [
     "Context",
@@ -183,8 +184,6 @@ class ResponseView:
     def head(self) -> HtmlHead:
         """The head signals of an HTML body; empty for anything else."""
         if self._head is None:
-            from .htmlhead import EMPTY_HEAD, extract_head  # noqa: PLC0415  (import cycle)
-
             if self.is_html and self.body:
                 self._head = extract_head(self.body, encoding=self._charset())
             else:

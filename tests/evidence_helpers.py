@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from optout_middleware.formats.robotstxt import parse
 from optout_middleware.inputs import (
     Context,
     FileState,
@@ -12,7 +13,6 @@ from optout_middleware.inputs import (
     SiteFile,
     SiteFiles,
 )
-from optout_middleware.robotstxt import parse
 from optout_middleware.verdict import Evidence, Purpose, Stance, combine
 
 if TYPE_CHECKING:

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optout_middleware.aipref import AiprefSignal, parse_rule, parse_usage
 from optout_middleware.inputs import Context, FileState
+from optout_middleware.signals.aipref import AiprefSignal, parse_rule, parse_usage
 from optout_middleware.verdict import Purpose, Stance
 
 from .evidence_helpers import (

@@ -13,8 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optout_middleware.aitxt import AiTxtSignal, parse_aitxt
+from optout_middleware.formats.aitxt import parse_aitxt
 from optout_middleware.inputs import Context, FileState, SiteFile, SiteFiles
+from optout_middleware.signals.aitxt import AiTxtSignal
 from optout_middleware.verdict import Evidence, Purpose, Stance, combine
 
 DATA = Path(__file__).parent / "data" / "aitxt"

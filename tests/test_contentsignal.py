@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optout_middleware.contentsignal import ContentSignal, parse_content_signal
+from optout_middleware.formats.robotstxt import parse
 from optout_middleware.inputs import Context, FileState
-from optout_middleware.robotstxt import parse
+from optout_middleware.signals.contentsignal import ContentSignal, parse_content_signal
 from optout_middleware.verdict import Purpose, Stance
 
 from .evidence_helpers import (

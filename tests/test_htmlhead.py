@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optout_middleware.htmlhead import (
+from optout_middleware.formats.htmlhead import (
     EMPTY_HEAD,
     MAX_HEAD_BYTES,
     HtmlHead,

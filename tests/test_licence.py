@@ -9,14 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optout_middleware.inputs import Context, HeaderList, ResponseView
-from optout_middleware.licence import (
+from optout_middleware.signals.licence import (
     CcLicence,
     LicenceSignal,
     licence_flags,
     parse_cc_licence,
     parse_link_header,
 )
-from optout_middleware.robotsmeta import RobotsMetaSignal
+from optout_middleware.signals.robotsmeta import RobotsMetaSignal
 from optout_middleware.verdict import Evidence, Purpose, combine
 
 SIGNAL = LicenceSignal()

@@ -1,4 +1,4 @@
-"""Tests for optout_middleware.patterns: robots-style path patterns (RFC 9309 2.2.2-2.2.3)."""
+"""Tests for optout_middleware.formats.patterns: robots-style path patterns (RFC 9309 2.2.2-2.2.3)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from functools import cache
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optout_middleware import patterns
-from optout_middleware.patterns import (
+from optout_middleware.formats import patterns
+from optout_middleware.formats.patterns import (
     PathPattern,
     normalise_path,
     normalise_pattern,

@@ -10,9 +10,9 @@ import pytest
 
 from optout_middleware.errors import ConfigError
 from optout_middleware.evaluate import Evaluator
+from optout_middleware.formats.robotstxt import RobotsTxt, parse
 from optout_middleware.inputs import Context, FileState, SiteFile, SiteFiles
 from optout_middleware.plugin import SignalParser, load_signal, load_signals
-from optout_middleware.robotstxt import RobotsTxt, parse
 from optout_middleware.testing import (
     assert_not_reserved,
     assert_reserved,

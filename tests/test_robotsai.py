@@ -1,12 +1,12 @@
-"""Tests for optout_middleware.robotsai: AI opt-out evidence read from robots.txt."""
+"""Tests for optout_middleware.signals.robotsai: AI opt-out evidence read from robots.txt."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from optout_middleware.formats.robotstxt import parse
 from optout_middleware.inputs import Context, FileState, SiteFile, SiteFiles
-from optout_middleware.robotsai import RobotsSignal
-from optout_middleware.robotstxt import parse
+from optout_middleware.signals.robotsai import RobotsSignal
 from optout_middleware.verdict import Evidence, Purpose, Stance, allows, combine
 
 DATA = Path(__file__).parent / "data" / "robots"

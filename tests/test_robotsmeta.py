@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from optout_middleware.inputs import Context, HeaderList, ResponseView
-from optout_middleware.robotsmeta import RobotsMetaSignal, split_scope
+from optout_middleware.signals.robotsmeta import RobotsMetaSignal, split_scope
 from optout_middleware.verdict import Evidence, Purpose, Stance, combine
 
 SIGNAL = RobotsMetaSignal()

@@ -1,4 +1,4 @@
-"""Tests for optout_middleware.robotstxt: RFC 9309 parsing, group selection and matching."""
+"""Tests for optout_middleware.formats.robotstxt: RFC 9309 parsing, group selection and matching."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optout_middleware.robotstxt import MAX_BYTES, Record, RobotsTxt, agent_key, parse
+from optout_middleware.formats.robotstxt import MAX_BYTES, Record, RobotsTxt, agent_key, parse
 
 DATA = Path(__file__).parent / "data" / "robots"
 

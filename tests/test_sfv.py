@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optout_middleware.errors import ParseError
-from optout_middleware.sfv import (
+from optout_middleware.formats.sfv import (
     MAX_LENGTH,
     Date,
     DisplayString,

@@ -276,7 +276,7 @@ def test_parser_crash_fails_robots_closed(monkeypatch: pytest.MonkeyPatch) -> No
     def boom(body: bytes) -> object:
         raise RuntimeError("bug")
 
-    monkeypatch.setattr("optout_middleware.robotstxt.parse", boom)
+    monkeypatch.setattr("optout_middleware.sitepolicy.rules.parse_robotstxt", boom)
     site_file = fetched("robots", 200, b"User-agent: *\n")
     assert site_file.state is FileState.UNREACHABLE
     assert site_file.error

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from optout_middleware.errors import ParseError
 from optout_middleware.evaluate import Evaluator
-from optout_middleware.htmlhead import HtmlHead, MetaTag
+from optout_middleware.formats.htmlhead import HtmlHead, MetaTag
 from optout_middleware.inputs import Context, FileState, SiteFile, SiteFiles
-from optout_middleware.tdmrep import (
+from optout_middleware.signals.tdmrep import (
     MAX_BYTES,
     MAX_DEPTH,
     TdmRepFile,

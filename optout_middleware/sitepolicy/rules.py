@@ -32,6 +32,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from optout_middleware.errors import ParseError
+from optout_middleware.formats.aitxt import parse_aitxt
+from optout_middleware.formats.robotstxt import parse as parse_robotstxt
+from optout_middleware.formats.tdmrep import parse_tdmrep_json
 from optout_middleware.inputs import FileState, SiteFile, SiteFiles
 
 from .origin import MAX_REDIRECTS, SIZE_CAPS
@@ -78,20 +81,14 @@ class FetchResult:
 
 
 def _parse(kind: str, body: bytes, url: str) -> Any:
-    """Run the parser of ``kind``; imported here so the parsers load only when used."""
+    """Run the file-format parser of ``kind``."""
     if kind == "robots":
-        from optout_middleware.robotstxt import parse  # noqa: PLC0415
-
-        return parse(body)
+        return parse_robotstxt(body)
     if kind == "tdmrep":
-        from optout_middleware.tdmrep import parse_tdmrep_json  # noqa: PLC0415
-
         parts = urlsplit(url)  # absolute-URL locations are resolved against the file's origin
         return parse_tdmrep_json(
             body, origin=f"{parts.scheme}://{parts.netloc}" if parts.netloc else ""
         )
-    from optout_middleware.aitxt import parse_aitxt  # noqa: PLC0415
-
     return parse_aitxt(body)
 
 

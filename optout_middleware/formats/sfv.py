@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeAlias
 
-from .errors import ParseError
+from optout_middleware.errors import ParseError
 
 __all__ = [
     "MAX_LENGTH",

@@ -11,15 +11,16 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .sitepolicy import SITE_FILE_PATHS
-from .verdict import Stance
+from optout_middleware.sitepolicy import SITE_FILE_PATHS
+from optout_middleware.verdict import Stance
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from .fetch_requests import Fetched
-    from .inputs import SiteFile, SiteFiles
-    from .verdict import Evidence, Verdict
+    from optout_middleware.inputs import SiteFile, SiteFiles
+    from optout_middleware.verdict import Evidence, Verdict
+
+    from .fetch import Fetched
 
 __all__ = ["Report", "printable", "render_json", "render_text", "to_dict"]
 

@@ -19,13 +19,13 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urljoin, urlsplit
 
-from .plugin import SignalParser
-from .verdict import Evidence
+from optout_middleware.plugin import SignalParser
+from optout_middleware.verdict import Evidence
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from .inputs import Context, ResponseView
+    from optout_middleware.inputs import Context, ResponseView
 
 __all__ = [
     "FAMILY",

@@ -20,22 +20,13 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from . import agents
-from .agents import DEFAULT_AGENT_TOKENS
-from .errors import OptOutError
-from .evaluate import Evaluator, builtin_signals
-from .fetch_requests import (
-    DEFAULT_TIMEOUT_SECS,
-    DEFAULT_USER_AGENT,
-    PAGE_MAX_BYTES,
-    PAGE_MAX_REDIRECTS,
-    Fetched,
-    Fetcher,
-)
-from .inputs import Context, HeaderList, ResponseView
-from .plugin import load_signals
-from .report import Report, printable, render_json, render_text
-from .sitepolicy import (
+from optout_middleware import agents
+from optout_middleware.agents import DEFAULT_AGENT_TOKENS
+from optout_middleware.errors import OptOutError
+from optout_middleware.evaluate import Evaluator, builtin_signals
+from optout_middleware.inputs import Context, HeaderList, ResponseView
+from optout_middleware.plugin import load_signals
+from optout_middleware.sitepolicy import (
     MAX_REDIRECTS,
     SITE_FILE_PATHS,
     SIZE_CAPS,
@@ -44,13 +35,23 @@ from .sitepolicy import (
     read_site_file,
     site_file_url,
 )
-from .verdict import Purpose
+from optout_middleware.verdict import Purpose
+
+from .fetch import (
+    DEFAULT_TIMEOUT_SECS,
+    DEFAULT_USER_AGENT,
+    PAGE_MAX_BYTES,
+    PAGE_MAX_REDIRECTS,
+    Fetched,
+    Fetcher,
+)
+from .render import Report, printable, render_json, render_text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from .inputs import SiteFiles
-    from .plugin import SignalParser
+    from optout_middleware.inputs import SiteFiles
+    from optout_middleware.plugin import SignalParser
 
 __all__ = ["build_parser", "main", "product_token"]
 

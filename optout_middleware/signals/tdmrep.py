@@ -1,7 +1,7 @@
 """W3C TDMRep (specs.md section 1): tdmrep.json, the tdm-* headers and meta, read as evidence.
 
 This module owns reading the three TDMRep mechanisms a crawler sees as evidence: the origin's
-``/.well-known/tdmrep.json`` (parsed in :mod:`~optout_middleware.tdmrepfile`; fetching and
+``/.well-known/tdmrep.json`` (parsed in :mod:`~optout_middleware.formats.tdmrep`; fetching and
 caching belong to the site-policy layer), the ``tdm-reservation`` / ``tdm-policy`` response
 headers, and the HTML ``<meta>`` of the same names. EPUB and PDF (XMP) embedding are not read.
 
@@ -17,10 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urljoin
 
-from .inputs import FileState
-from .memo import Memo
-from .plugin import SignalParser
-from .tdmrepfile import (
+from optout_middleware.formats.tdmrep import (
     MAX_BYTES,
     MAX_DEPTH,
     OWS,
@@ -30,12 +27,15 @@ from .tdmrepfile import (
     TdmRule,
     parse_tdmrep_json,
 )
-from .verdict import Evidence, Purpose, Stance, allows, disallows
+from optout_middleware.inputs import FileState
+from optout_middleware.memo import Memo
+from optout_middleware.plugin import SignalParser
+from optout_middleware.verdict import Evidence, Purpose, Stance, allows, disallows
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from .inputs import Context, ResponseView, SiteFiles
+    from optout_middleware.inputs import Context, ResponseView, SiteFiles
 
 __all__ = [
     "FAMILY",

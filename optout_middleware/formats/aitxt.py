@@ -2,7 +2,7 @@
 
 This module owns the reading of an ``/ai.txt`` body in Spawning's robots.txt-like format and
 its recommended interpretation (specs.md 4.4 [inferred]); fetching belongs to the site-policy
-layer. Lines and groups are read by :mod:`~optout_middleware.robotstxt` (one line parser for
+layer. Lines and groups are read by :mod:`~optout_middleware.formats.robotstxt` (one line parser for
 both files); only the meaning of a rule's value differs here:
 
 * ``*`` or ``/`` matches every path;
@@ -22,24 +22,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Literal
 
-from .inputs import FileState
-from .memo import Memo
+from optout_middleware.memo import Memo
+
 from .patterns import PathPattern, normalise_path, request_target
-from .plugin import SignalParser
-from .robotstxt import agent_key, parse
-from .verdict import Evidence, Purpose, allows, disallows
+from .robotstxt import parse
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
-    from .inputs import Context, SiteFiles
     from .robotstxt import RobotsTxt, Rule
 
-__all__ = ["FAMILY", "AiTxt", "AiTxtRule", "AiTxtSignal", "parse_aitxt"]
-
-FAMILY = "aitxt"
+__all__ = ["AiTxt", "AiTxtRule", "parse_aitxt"]
 
 # "*.jpg" (a final "$" tolerated): a star, a dot, then no path, wildcard, query or anchor octets.
 _EXTENSION = re.compile(r"\*(\.[^/*?$]+)\$?")
@@ -148,47 +141,3 @@ class AiTxt:
 def parse_aitxt(body: bytes | str) -> AiTxt:
     """Parse any bytes as ai.txt; never raises on content (robots.txt line rules apply)."""
     return AiTxt(parse(body))
-
-
-class AiTxtSignal(SignalParser):
-    """Spawning ai.txt: a matching Disallow reserves training, a matching Allow permits it."""
-
-    family: ClassVar[str] = FAMILY
-
-    def __init__(self, *, allow_wins_ties: bool = True) -> None:
-        self.allow_wins_ties = allow_wins_ties  # False: a Disallow wins a tie (conservative)
-
-    def site_evidence(self, site: SiteFiles, url: str, context: Context) -> Iterable[Evidence]:
-        """The deciding ai.txt rule for ``url``; nothing without a Spawning-format file."""
-        sitefile = site.aitxt
-        aitxt = sitefile.parsed
-        if sitefile.state is not FileState.PARSED or aitxt is None or not aitxt.is_spawning:
-            return ()
-        user_agent = context.user_agent
-        rule, tied = aitxt.decide(url, user_agent, allow_wins_ties=self.allow_wins_ties)
-        if rule is None:
-            return ()
-        named = agent_key(user_agent) not in ("*", "") and aitxt.robots.names_agent(user_agent)
-        notes = []
-        if rule.kind == "extension":
-            notes.append("extension test on the path, query removed, any case (specs.md 4.4)")
-        if tied is not None:
-            winner = "Allow" if rule.allow else "Disallow"
-            notes.append(
-                f"tie with line {tied.line} at {rule.length} octets; {winner} wins "
-                + ("(RFC 9309)" if self.allow_wins_ties else "(conservative setting)")
-            )
-        field_name = "Allow" if rule.allow else "Disallow"
-        return (
-            Evidence(
-                FAMILY,
-                "ai.txt",
-                f"{field_name}: {rule.raw}",
-                allows(Purpose.TRAIN_AI) if rule.allow else disallows(Purpose.TRAIN_AI),
-                location=f"line {rule.line}",
-                agent=user_agent if named else None,
-                path=rule.raw,
-                url=sitefile.url or None,
-                note="; ".join(notes),
-            ),
-        )

@@ -28,16 +28,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
 
-from .memo import Memo
-from .plugin import SignalParser
-from .verdict import Evidence, Purpose, Stance
+from optout_middleware.memo import Memo
+from optout_middleware.plugin import SignalParser
+from optout_middleware.verdict import Evidence, Purpose, Stance
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from .inputs import Context, ResponseView, SiteFiles
-    from .robotstxt import Record, RobotsTxt
-    from .verdict import Stances
+    from optout_middleware.formats.robotstxt import Record, RobotsTxt
+    from optout_middleware.inputs import Context, ResponseView, SiteFiles
+    from optout_middleware.verdict import Stances
 
 __all__ = [
     "FAMILY",

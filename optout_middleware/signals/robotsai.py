@@ -23,20 +23,20 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
 
-from .agents import find_agent
-from .inputs import FileState
-from .memo import Memo
-from .patterns import request_target
-from .plugin import SignalParser
-from .robotsrules import Rule, RuleSet, make_rule
-from .robotstxt import Record, agent_key
-from .verdict import Evidence, Purpose, allows, disallows
+from optout_middleware.agents import find_agent
+from optout_middleware.formats.patterns import request_target
+from optout_middleware.formats.robotsrules import Rule, RuleSet, make_rule
+from optout_middleware.formats.robotstxt import Record, agent_key
+from optout_middleware.inputs import FileState
+from optout_middleware.memo import Memo
+from optout_middleware.plugin import SignalParser
+from optout_middleware.verdict import Evidence, Purpose, allows, disallows
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from .inputs import Context, SiteFile, SiteFiles
-    from .robotstxt import RobotsTxt
+    from optout_middleware.formats.robotstxt import RobotsTxt
+    from optout_middleware.inputs import Context, SiteFile, SiteFiles
 
 __all__ = ["RobotsSignal"]
 

@@ -2,13 +2,13 @@
 
 This module owns the aipref vocabulary (draft-ietf-aipref-vocab-08) and both attachments of
 draft-ietf-aipref-attach-05: the HTTP ``Content-Usage`` field and the robots.txt
-``Content-Usage`` rule. Values are RFC 9651 Dictionaries (parsed by :mod:`.sfv`); a member
+``Content-Usage`` rule. Values are RFC 9651 Dictionaries (parsed by :mod:`~optout_middleware.formats.sfv`); a member
 counts only when it is the Token ``y`` or ``n``, anything else leaves its category unknown, and
 a value that is not a Dictionary at all leaves every category unknown.
 
 Labels map to purposes (spec section 0): ``train-ai`` is :attr:`Purpose.TRAIN_GENAI` (vocab-08
 limits it to generative models; a ``train-ai=n`` still reserves a ``train-ai`` crawl through the
-hierarchy in :mod:`.verdict`), ``ai-use`` is :attr:`Purpose.AI_INPUT`, ``search`` is
+hierarchy in :mod:`~optout_middleware.verdict`), ``ai-use`` is :attr:`Purpose.AI_INPUT`, ``search`` is
 :attr:`Purpose.SEARCH`.
 
 vocab-08 also says an allowed ``search`` overrides the other categories for processing inside
@@ -38,20 +38,20 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
 
-from .errors import ParseError
-from .memo import Memo
-from .patterns import PathPattern, request_target
-from .plugin import SignalParser
-from .sfv import InnerList, Item, Token, parse_dictionary
-from .verdict import Evidence, Purpose, Stance
+from optout_middleware.errors import ParseError
+from optout_middleware.formats.patterns import PathPattern, request_target
+from optout_middleware.formats.sfv import InnerList, Item, Token, parse_dictionary
+from optout_middleware.memo import Memo
+from optout_middleware.plugin import SignalParser
+from optout_middleware.verdict import Evidence, Purpose, Stance
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from .inputs import Context, ResponseView, SiteFiles
-    from .robotstxt import Record, RobotsTxt
-    from .sfv import BareItem, Member
-    from .verdict import Stances
+    from optout_middleware.formats.robotstxt import Record, RobotsTxt
+    from optout_middleware.formats.sfv import BareItem, Member
+    from optout_middleware.inputs import Context, ResponseView, SiteFiles
+    from optout_middleware.verdict import Stances
 
 __all__ = [
     "FAMILY",

@@ -33,15 +33,15 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
-from .memo import Memo
-from .plugin import SignalParser
-from .verdict import Evidence, Purpose, disallows
+from optout_middleware.memo import Memo
+from optout_middleware.plugin import SignalParser
+from optout_middleware.verdict import Evidence, Purpose, disallows
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from .inputs import Context, ResponseView
-    from .verdict import Stances
+    from optout_middleware.inputs import Context, ResponseView
+    from optout_middleware.verdict import Stances
 
 __all__ = ["DIRECTIVE_PURPOSES", "EXTRA_DIRECTIVES", "FAMILY", "RobotsMetaSignal", "split_scope"]
 

@@ -31,11 +31,11 @@ cut a value at its first space, so ``User-agent: Foo Bar`` does not apply to ``F
 ``*`` alone (or followed by a space, comment or other non-name character) is the wildcard;
 ``*bot`` names nobody.
 
-Matching (RFC 9309 sections 2.2.2-2.2.3, in :mod:`~optout_middleware.robotsrules`): the longest
+Matching (RFC 9309 sections 2.2.2-2.2.3, in :mod:`~optout_middleware.formats.robotsrules`): the longest
 pattern in octets of its normal form wins, Allow wins ties, an empty pattern matches nothing;
 here, ``/robots.txt`` is always allowed, and with no group for the agent and no ``*`` group
 everything is allowed. Patterns and URLs are compared in the percent-normal form of
-:mod:`~optout_middleware.patterns`.
+:mod:`~optout_middleware.formats.patterns`.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .memo import Memo
+from optout_middleware.memo import Memo
+
 from .patterns import PathPattern, request_target
 from .robotsrules import Rule, RuleSet, make_rule
 

@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3.exceptions
 
-from .sitepolicy import TOO_MANY_REDIRECTS, FetchResult
+from optout_middleware.sitepolicy import TOO_MANY_REDIRECTS, FetchResult
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -4,7 +4,7 @@ The file is an array of rules, each a ``location`` pattern with a ``tdm-reservat
 optional ``tdm-policy``; the first rule in array order whose location matches a URL decides it.
 Invalid rules are kept as :class:`SkippedRule` s (the search continues past them, spec 1.7
 [inferred]) so the evidence can say what was ignored. Fetching and caching belong to the
-site-policy layer; reading the rules as evidence to :mod:`~optout_middleware.tdmrep`.
+site-policy layer; reading the rules as evidence to :mod:`~optout_middleware.signals.tdmrep`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from .errors import ParseError
+from optout_middleware.errors import ParseError
+
 from .patterns import PathPattern, request_target
 
 __all__ = [
