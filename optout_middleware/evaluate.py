@@ -29,6 +29,8 @@ FAMILIES: tuple[str, ...] = (
     "aitxt",
     "robots-meta",
     "licence",
+    "iptc",
+    "c2pa",
 )
 
 
@@ -36,7 +38,9 @@ def builtin_signals(families: Iterable[str] | None = None) -> list[SignalParser]
     """Instances of the built-in parsers, restricted to ``families`` when given."""
     from .signals.aipref import AiprefSignal  # noqa: PLC0415  (keeps import of this module cheap)
     from .signals.aitxt import AiTxtSignal  # noqa: PLC0415
+    from .signals.c2pa import C2paSignal  # noqa: PLC0415
     from .signals.contentsignal import ContentSignal  # noqa: PLC0415
+    from .signals.iptc import IptcSignal  # noqa: PLC0415
     from .signals.licence import LicenceSignal  # noqa: PLC0415
     from .signals.robotsai import RobotsSignal  # noqa: PLC0415
     from .signals.robotsmeta import RobotsMetaSignal  # noqa: PLC0415
@@ -50,6 +54,8 @@ def builtin_signals(families: Iterable[str] | None = None) -> list[SignalParser]
         AiTxtSignal(),
         RobotsMetaSignal(),
         LicenceSignal(),
+        IptcSignal(),
+        C2paSignal(),
     ]
     if families is None:
         return every

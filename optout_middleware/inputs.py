@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from .agents import DEFAULT_AGENT_TOKENS
 from .formats.htmlhead import EMPTY_HEAD, extract_head
+from .formats.images import scan_image, sniff_image
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from .formats.aitxt import AiTxt
     from .formats.htmlhead import HtmlHead
+    from .formats.images import ImageScan
     from .formats.robotstxt import Record, RobotsTxt
     from .formats.tdmrep import TdmRepFile
 
@@ -140,7 +142,7 @@ class ResponseView:
     The ``<head>`` is extracted at most once, on first use, and only for HTML.
     """
 
-    __slots__ = ("_content_type", "_head", "body", "headers", "status", "url")
+    __slots__ = ("_content_type", "_head", "_image", "body", "headers", "status", "url")
 
     def __init__(
         self, url: str, *, status: int = 200, headers: HeaderSource | None = None, body: bytes = b""
@@ -151,6 +153,7 @@ class ResponseView:
         self.body = body
         self._head: HtmlHead | None = None
         self._content_type: str | None = None
+        self._image: ImageScan | None = None
 
     def header(self, name: str) -> tuple[str, ...]:
         """Every value of header ``name`` as text (several lines stay separate)."""
@@ -177,8 +180,17 @@ class ResponseView:
 
     @property
     def is_image(self) -> bool:
-        """Whether the response is an image (``noimageai`` reserves these)."""
-        return self.content_type.startswith("image/")
+        """Whether the response is an image (``noimageai`` reserves these): by Content-Type, or
+        by the magic bytes of the body, since storage buckets and CDNs serve images as
+        ``application/octet-stream`` or with no type at all."""
+        return self.content_type.startswith("image/") or sniff_image(self.body) is not None
+
+    @property
+    def image(self) -> ImageScan:
+        """The opt-outs embedded in an image body, scanned at most once (empty for non-images)."""
+        if self._image is None:
+            self._image = scan_image(self.body)
+        return self._image
 
     @property
     def head(self) -> HtmlHead:

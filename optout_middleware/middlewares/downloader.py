@@ -24,6 +24,7 @@ from optout_middleware.verdict import Verdict
 
 from .audit import AuditWriter
 from .config import OptOutConfig
+from .embedded import EmbeddedImages
 from .fetch import SITEFILE_META_KEY, SiteFileFetcher
 from .signals import optout_decided
 from .stats import BatchedStats
@@ -119,6 +120,9 @@ class OptOutDownloaderMiddleware:
         self._log_decisions = debug_reaches_a_handler(logger)
         self._drop = config.action == "drop"
         self._action_kept = "tagged" if config.action == "tag" else "passed"
+        self.embedded = (  # page to image: a page's noai/noimageai reaches its images
+            EmbeddedImages.for_crawler(crawler) if "robots-meta" in config.signal_families else None
+        )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
@@ -198,8 +202,15 @@ class OptOutDownloaderMiddleware:
         view = ResponseView(
             response.url, status=response.status, headers=response.headers, body=response.body
         )
+        embedded = self.embedded
+        if embedded is not None and (extra := embedded.evidence(request, view)):
+            if site_evidence is None:
+                site_evidence = self.evaluator.site_evidence(view.url, site)
+            site_evidence = (*site_evidence, *extra)
         verdict = self.evaluator.after_download(view, site, site_evidence)
         meta["optout"] = verdict.to_dict()
+        if embedded is not None:
+            embedded.page_seen(meta, view, self.evaluator.context)
         if verdict.reserved and self._drop:
             self._decided(verdict, request, response, "dropped")
             self._inc("optout/response_dropped")

@@ -1,7 +1,9 @@
 """The spider middleware: puts the verdict on items (tag mode) or drops reserved items (drop).
 
 It reads the verdict the downloader middleware left in ``response.meta["optout"]``; a response
-without one (exempt, or not decided) leaves its items alone.
+without one (exempt, or not decided) leaves its items alone. It also puts a page's
+``noai``/``noimageai`` on the requests the spider yields from that page (page to image,
+:mod:`.embedded`).
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from scrapy.exceptions import NotConfigured
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from .config import OptOutConfig
+from .embedded import EmbeddedImages
 from .stats import BatchedStats
 
 if TYPE_CHECKING:
+    from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
@@ -42,6 +46,16 @@ class OptOutSpiderMiddleware(BaseSpiderMiddleware):
         self._field = config.item_field
         self._warned: set[type] = set()
         self._stats = BatchedStats(crawler)
+        self._embedded = (
+            EmbeddedImages.for_crawler(crawler) if "robots-meta" in config.signal_families else None
+        )
+
+    def get_processed_request(self, request: Request, response: Response | None) -> Request:
+        """Requests yielded from a page with ``noai``/``noimageai`` carry its directives."""
+        page = getattr(response, "request", None)  # None for start requests
+        if page is not None and self._embedded is not None:
+            self._embedded.request_yielded(request, page.meta)
+        return request
 
     def get_processed_item(self, item: Any, response: Response | None) -> Any:
         request = getattr(response, "request", None)  # None for start items

@@ -1,0 +1,129 @@
+"""Page to image: carries a page's ``noai``/``noimageai`` to the images it presents.
+
+The rule is :mod:`optout_middleware.signals.pageimages`'; this module is its crawl state:
+
+* after a page is downloaded (:meth:`EmbeddedImages.page_seen`, called by the downloader
+  middleware, in both modes and before a reserved page is dropped), its reserving directives
+  are put on ``response.meta`` and every image URL its HTML presents
+  (:func:`~optout_middleware.formats.imagelinks.image_links`) is entered in a map;
+* every request the spider yields from such a page (:meth:`EmbeddedImages.request_yielded`,
+  called by the spider middleware) gets them in ``request.meta["optout_embedded_in"]`` and is
+  entered in the map too, so a second page presenting the same image still counts after the
+  dupefilter has dropped its request;
+* when an image response arrives (:meth:`EmbeddedImages.evidence`), the directives carried in
+  its meta and those the map holds for its URL (and the URLs it was redirected from) become
+  ``robots-meta`` evidence naming each page.
+
+The map holds at most ``OPTOUT_EMBEDDED_MAP_SIZE`` image URLs (default 100,000), oldest out
+first. An image downloaded before a later page presenting it was parsed is decided without that
+page: the map cannot recall an item already passed on.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from optout_middleware.errors import ConfigError
+from optout_middleware.formats.imagelinks import image_links
+from optout_middleware.signals.pageimages import PageDirective, embedded_evidence, page_directives
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+
+    from optout_middleware.inputs import Context, ResponseView
+    from optout_middleware.verdict import Evidence
+
+__all__ = ["EMBEDDED_META_KEY", "EmbeddedImages", "map_size"]
+
+EMBEDDED_META_KEY = "optout_embedded_in"  # list of PageDirective dicts, on yielded requests
+PAGE_META_KEY = "_optout_page_directives"  # the same, on the page's own response.meta
+DEFAULT_MAP_SIZE = 100_000
+
+_BY_CRAWLER: weakref.WeakKeyDictionary[Crawler, EmbeddedImages] = weakref.WeakKeyDictionary()
+
+
+def map_size(settings: Any) -> int:
+    """``OPTOUT_EMBEDDED_MAP_SIZE``: an integer of at least 1 (0 is not a way to switch off:
+    leave ``robots-meta`` out of ``OPTOUT_SIGNAL_FAMILIES`` for that)."""
+    raw = settings.get("OPTOUT_EMBEDDED_MAP_SIZE", DEFAULT_MAP_SIZE)
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        value = 0
+    if isinstance(raw, bool) or value < 1 or (isinstance(raw, float) and raw != value):
+        raise ConfigError(
+            f"setting OPTOUT_EMBEDDED_MAP_SIZE={raw!r} is invalid: expected an integer of at "
+            "least 1"
+        )
+    return value
+
+
+class EmbeddedImages:
+    """Image URL -> the reserving directives of the pages presenting it, for one crawl."""
+
+    __slots__ = ("_map", "limit")
+
+    def __init__(self, limit: int = DEFAULT_MAP_SIZE) -> None:
+        self.limit = limit
+        self._map: dict[str, tuple[PageDirective, ...]] = {}
+
+    @classmethod
+    def for_crawler(cls, crawler: Crawler) -> EmbeddedImages:
+        """The crawl's one map, shared by the downloader and spider middlewares."""
+        found = _BY_CRAWLER.get(crawler)
+        if found is None:
+            found = _BY_CRAWLER[crawler] = cls(map_size(crawler.settings))
+        return found
+
+    def __len__(self) -> int:
+        return len(self._map)
+
+    def add(self, url: str, directives: tuple[PageDirective, ...]) -> None:
+        """Record that the pages behind ``directives`` present ``url``."""
+        url = url.partition("#")[0]
+        known = self._map.pop(url, ())
+        merged = known + tuple(d for d in directives if d not in known) if known else directives
+        self._map[url] = merged  # re-inserted: the most recently seen image leaves last
+        if len(self._map) > self.limit:
+            del self._map[next(iter(self._map))]
+
+    def get(self, url: str) -> tuple[PageDirective, ...]:
+        """The directives recorded for ``url`` (fragment ignored)."""
+        return self._map.get(url.partition("#")[0], ())
+
+    def page_seen(self, meta: dict[str, Any], view: ResponseView, context: Context) -> None:
+        """After a page is decided: note its directives and the images its HTML presents."""
+        directives = page_directives(view, context)
+        if not directives:
+            return
+        meta[PAGE_META_KEY] = [d.to_dict() for d in directives]
+        for url in image_links(view.body, view.url):
+            self.add(url, directives)
+
+    def request_yielded(self, request: Request, page_meta: dict[str, Any]) -> None:
+        """A request the spider yielded from a page: carry the page's directives on it."""
+        carried = page_meta.get(PAGE_META_KEY)
+        if not carried:
+            return
+        existing = request.meta.get(EMBEDDED_META_KEY)
+        listed = list(existing) if isinstance(existing, list) else []
+        listed.extend(d for d in carried if d not in listed)
+        request.meta[EMBEDDED_META_KEY] = listed
+        directives = tuple(d for d in map(PageDirective.from_dict, carried) if d is not None)
+        self.add(request.url, directives)
+
+    def evidence(self, request: Request, view: ResponseView) -> tuple[Evidence, ...]:
+        """Evidence for a downloaded response from the pages presenting it (images only)."""
+        meta = request.meta
+        carried = meta.get(EMBEDDED_META_KEY)
+        if not carried and not self._map:
+            return ()
+        directives: list[PageDirective] = []
+        if isinstance(carried, list):
+            directives.extend(d for d in map(PageDirective.from_dict, carried) if d is not None)
+        if self._map:
+            for url in (request.url, *meta.get("redirect_urls", ())):
+                directives.extend(self.get(url))
+        return embedded_evidence(view, directives) if directives else ()
