@@ -26,6 +26,7 @@ from optout_middleware.errors import OptOutError
 from optout_middleware.evaluate import Evaluator, builtin_signals
 from optout_middleware.inputs import Context, HeaderList, ResponseView
 from optout_middleware.plugin import load_signals
+from optout_middleware.signals.pageimages import embedded_evidence
 from optout_middleware.sitepolicy import (
     MAX_REDIRECTS,
     SITE_FILE_PATHS,
@@ -45,6 +46,7 @@ from .fetch import (
     Fetched,
     Fetcher,
 )
+from .images import fetch_embedding_page
 from .render import Report, printable, render_json, render_text
 
 if TYPE_CHECKING:
@@ -153,6 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--no-page", action="store_true", help="do not fetch URL itself: site-wide files only"
     )
+    check.add_argument(
+        "--embedded-in",
+        metavar="PAGE_URL",
+        help="URL is an image presented by PAGE_URL: fetch that page too and apply its noai / "
+        "noimageai to the image, as the middleware does for images reached from a page",
+    )
     return parser
 
 
@@ -201,6 +209,9 @@ def _check(args: argparse.Namespace) -> Report:
     sites = _SiteCache(fetcher)
     common = {"url": args.url, "user_agent": args.user_agent, "robots_agent": token}
 
+    if args.embedded_in is not None and args.no_page:
+        raise CheckError("--embedded-in needs the image itself: it cannot go with --no-page")
+    page_url = None if args.embedded_in is None else _validated_url(args.embedded_in)
     if args.no_page:
         site, fetches = sites.get(origin_of(url))
         return Report(
@@ -228,12 +239,19 @@ def _check(args: argparse.Namespace) -> Report:
     view = ResponseView(
         page.final_url, status=page.status, headers=HeaderList(page.headers), body=page.body
     )
+    embedding = site_evidence = None
+    if page_url is not None:  # the page's noai/noimageai, as the middleware carries it
+        embedding = fetch_embedding_page(fetcher, page_url, (url, *page.hops), context)
+        extra = embedded_evidence(view, embedding.directives)
+        site_evidence = (*evaluator.site_evidence(page.final_url, site), *extra)
     return Report(
-        verdict=evaluator.after_download(view, site),
+        verdict=evaluator.after_download(view, site, site_evidence),
         site=site,
         fetches=fetches,
         page=page,
         decided_at=page.final_url,
+        image=view.image if view.image.kind is not None else None,
+        embedded_in=embedding,
         **common,
     )
 

@@ -14,13 +14,17 @@ from typing import TYPE_CHECKING, Any
 from optout_middleware.sitepolicy import SITE_FILE_PATHS
 from optout_middleware.verdict import Stance
 
+from .images import embedded_lines, image_dict, image_lines
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from optout_middleware.formats.images import ImageScan
     from optout_middleware.inputs import SiteFile, SiteFiles
     from optout_middleware.verdict import Evidence, Verdict
 
     from .fetch import Fetched
+    from .images import EmbeddingPage
 
 __all__ = ["Report", "printable", "render_json", "render_text", "to_dict"]
 
@@ -42,6 +46,8 @@ class Report:
     decided_at: str = ""  # the URL the verdict is for (a redirect hop, or the final URL)
     user_agent: str = ""
     robots_agent: str = ""
+    image: ImageScan | None = None  # the page is an image: its embedded metadata
+    embedded_in: EmbeddingPage | None = None  # --embedded-in: that page's directives
 
 
 def to_dict(report: Report) -> dict[str, Any]:
@@ -68,6 +74,8 @@ def to_dict(report: Report) -> dict[str, Any]:
             "origin": report.site.origin,
             **{kind: _site_file_dict(report, kind) for kind in SITE_FILE_PATHS},
         },
+        "image": None if report.image is None else image_dict(report.image),
+        "embedded_in": None if report.embedded_in is None else report.embedded_in.to_dict(),
     }
 
 
@@ -139,6 +147,10 @@ def render_text(report: Report) -> str:
             f"  {page.status}  {printable(_content_type(page)) or 'no Content-Type'}, {detail}"
         )
         lines += [f"  redirected from {printable(hop)}" for hop in page.hops]
+    if report.image is not None:
+        lines += image_lines(report.image, printable)
+    if report.embedded_in is not None:
+        lines += embedded_lines(report.embedded_in, printable)
     return "\n".join(lines) + "\n"
 
 
