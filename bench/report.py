@@ -333,6 +333,10 @@ def render(results: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
         out.append("(not run)")
     out += ["", HEADINGS[2], ""]
     out += _memory(results["memory"]) if "memory" in results else ["(not run)"]
+    if "images" in results:
+        from bench.images import render_images  # noqa: PLC0415
+
+        out += ["", "## 4. Image metadata", "", *render_images(results["images"], targets)]
     out += ["", HEADINGS[3], ""]
     out.append(
         _table(

@@ -1,6 +1,6 @@
 """The benchmark's entry point: ``python -m bench [--quick] [--json PATH]``.
 
-Runs the three parts (crawl overhead, parsers, policy-cache memory), prints one Markdown report
+Runs the four parts (crawl overhead, parsers, policy-cache memory, image metadata), prints one Markdown report
 on stdout (progress goes to stderr) and, with ``--json``, writes every figure to a file. Targets
 are checked and marked PASS or MISS; the exit status is 0 unless ``--strict`` is given and a
 target was missed.
@@ -23,7 +23,7 @@ from bench.report import render
 __all__ = ["main"]
 
 ROOT = Path(__file__).resolve().parents[1]
-_PARTS = ("crawl", "parsers", "memory")
+_PARTS = ("crawl", "parsers", "memory", "images")
 
 
 def _version(dist: str) -> str:
@@ -119,6 +119,18 @@ def main(argv: list[str] | None = None) -> int:
         _log("3. memory")
         origins = args.cache_origins or (500 if quick else 10_000)
         results["memory"] = policy_cache_memory(origins=origins, log=_log)
+    if "images" in parts:
+        from bench.images import image_crawl, scan_costs  # noqa: PLC0415
+
+        _log("4. image metadata")
+        results["images"] = {"scan": scan_costs(quick=quick, log=_log)}
+        results["images"]["crawl"] = image_crawl(
+            root=ROOT,
+            quick=quick,
+            pairs=args.pairs or (1 if quick else 3),
+            concurrency=args.concurrency,
+            log=_log,
+        )
     results["elapsed_secs"] = time.perf_counter() - started
 
     text, targets = render(results)

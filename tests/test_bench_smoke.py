@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADINGS = ("## 1. Crawl overhead", "## 2. Parsers", "## 3. Memory", "## Targets")
-LIMIT_SECS = 60
+LIMIT_SECS = 90  # four parts, two of them crawls in fresh processes, on a shared machine
 
 
 def _loopback_hosts_usable() -> bool:
@@ -32,7 +32,7 @@ def _loopback_hosts_usable() -> bool:
 
 @pytest.mark.skipif(not _loopback_hosts_usable(), reason="needs 127.0.0.2 and up (Linux)")
 def test_bench_quick_run_reports_every_part(tmp_path: Path) -> None:
-    """``python -m bench --quick`` exits 0 within a minute and prints every table."""
+    """``python -m bench --quick`` exits 0 within LIMIT_SECS and prints every table."""
     out = tmp_path / "bench.json"
     started = time.monotonic()
     done = subprocess.run(
@@ -50,6 +50,8 @@ def test_bench_quick_run_reports_every_part(tmp_path: Path) -> None:
         assert heading in done.stdout
     results = json.loads(out.read_text())
     assert {"crawl", "robots", "adversarial", "head", "evaluation", "memory"} <= results.keys()
+    assert {"scan", "crawl"} <= results["images"].keys()
+    assert "## 4. Image metadata" in done.stdout
     assert results["crawl"]["scrapy"]["pages"] == results["crawl"]["optout"]["pages"]
     assert all(target["result"] in ("PASS", "MISS") for target in results["targets"])
     assert len(results["targets"]) >= 6
