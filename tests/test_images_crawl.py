@@ -229,6 +229,12 @@ def test_the_map_is_bounded_oldest_out_first() -> None:
     assert images.get("https://x/0.jpg") == ()
 
 
+def test_map_size_default_is_the_documented_one() -> None:
+    """README settings table: OPTOUT_EMBEDDED_MAP_SIZE defaults to 100000."""
+    assert map_size({}) == 100_000
+    assert map_size({"OPTOUT_EMBEDDED_MAP_SIZE": "5"}) == 5
+
+
 @pytest.mark.parametrize("value", [0, -1, "many", True, 1.5])
 def test_map_size_setting_is_validated(value: object) -> None:
     with pytest.raises(ConfigError, match="OPTOUT_EMBEDDED_MAP_SIZE"):

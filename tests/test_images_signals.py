@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from optout_middleware.evaluate import Evaluator, builtin_signals
 from optout_middleware.inputs import Context, HeaderList, ResponseView, SiteFiles
@@ -284,3 +286,15 @@ def test_scan_runs_once_per_response() -> None:
     assert Purpose.TDM in {
         p for e in IptcSignal().response_evidence(view, Context()) for p, _ in e.stances
     }
+
+
+MAGIC = [b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"RIFF\0\0\0\0WEBP", b"GIF89a"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from(MAGIC), st.binary(max_size=400), st.sampled_from(list(Purpose)))
+def test_any_image_bytes_give_a_well_formed_verdict(magic: bytes, tail: bytes, p: Purpose) -> None:
+    """Hostile input: the families never raise, and their evidence is plain and serialisable."""
+    v = verdict(magic + tail, p.value)
+    assert Verdict.from_dict(v.to_dict()) == v
+    assert all(e.source != "parser" for e in v.evidence)  # no parser error was caught
