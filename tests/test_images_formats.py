@@ -398,3 +398,27 @@ def test_segment_walk_is_capped() -> None:
     body = b.jpeg(*(b.segment(0xE2, b"x") for _ in range(5000)))
     scan = scan_image(body)
     assert any("more than 4096 segments" in n for n in scan.notes)
+
+
+def test_extended_xmp_lying_totals_allocate_only_what_is_present() -> None:
+    """Thousands of GUIDs each declaring 16 MiB at a far offset: joined, never laid out."""
+    segments = [b.app1_extended(f"{n:032d}", 16 << 20, (16 << 20) - 10, b"x") for n in range(3000)]
+    started = time.perf_counter()
+    scan = scan_image(b.jpeg(*segments))
+    assert time.perf_counter() - started < 2
+    assert scan.xmp_packets == 3000
+
+
+def test_decompression_is_capped_per_file_not_per_chunk() -> None:
+    """zlib bombs in many iTXt chunks: the file's budget, not each chunk's, bounds the work."""
+    bomb = b.itxt_xmp(b"DataMining " + b" " * (8 << 20), compress=True)
+    scan = scan_image(b.png(*(bomb for _ in range(10))))
+    assert any("budget of the file spent" in n for n in scan.notes)
+
+
+def test_jpeg_ending_between_segments_is_truncated() -> None:
+    body = b.jpeg(b.app1_xmp(b.xmp("DMI-PROHIBITED")))
+    cut = body[: body.index(b"\xff\xda")]
+    scan = scan_image(cut)
+    assert scan.truncated
+    assert _values(scan) == ["DMI-PROHIBITED"]

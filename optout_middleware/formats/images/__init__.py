@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .containers import sniff_image, walk
+from .containers import MAX_INFLATED_BYTES, sniff_image, walk
 from .jumbf import Assertion, Manifest, ManifestStore, base_label, read_store
 from .xmp import XmpValue, read_packet
 
@@ -68,11 +68,13 @@ def scan_image(body: bytes) -> ImageScan:
         values.extend(reading.values)
         notes.extend(reading.notes)
     stores = []
+    budget = MAX_INFLATED_BYTES - raw.inflated  # decompression is capped per file, not per box
     for where, data in raw.stores:
-        store = read_store(data, where)
+        store = read_store(data, where, inflate_budget=budget)
         if store is None:
             notes.append(f"{where}: not a C2PA manifest store")
             continue
         stores.append(store)
+        budget -= store.inflated
         notes.extend(f"{where}: {note}" for note in store.notes)
     return ImageScan(raw.kind, tuple(values), tuple(stores), tuple(notes), raw.truncated, packets)

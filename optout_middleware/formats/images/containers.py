@@ -30,6 +30,7 @@ __all__ = ["MAX_SEGMENTS", "RawMetadata", "sniff_image", "walk"]
 
 MAX_SEGMENTS = 4096  # headers walked per file
 MAX_STORE_SEGMENTS = 1024  # APP11 segments of one manifest store (images.md section 8)
+MAX_INFLATED_BYTES = 32 << 20  # zlib and Brotli output per file, all chunks and boxes together
 GIF_TAIL_BYTES = 256 << 10
 
 _PNG = b"\x89PNG\r\n\x1a\n"
@@ -75,6 +76,7 @@ class RawMetadata:
     stores: list[tuple[str, bytes]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     truncated: bool = False
+    inflated: int = 0  # bytes decompressed so far (MAX_INFLATED_BYTES per file)
 
 
 def walk(body: bytes) -> RawMetadata:
@@ -107,6 +109,7 @@ def _jpeg(body: bytes, found: RawMetadata) -> None:
     # En -> list of groups; a group is {Z: data}; a repeated Z starts a new group (new store)
     stores: dict[bytes, list[dict[int, bytes]]] = {}
     store_segments = 0
+    ended = False  # reached SOS or EOI: the headers are complete
     while pos < n:
         if body[pos] != 0xFF:
             found.notes.append(f"JPEG: no marker at byte {pos}; headers end here")
@@ -122,6 +125,7 @@ def _jpeg(body: bytes, found: RawMetadata) -> None:
             pos += 2
             continue
         if marker in (0xDA, 0xD9):  # start of scan or end of image: no metadata past here
+            ended = True
             break
         segments += 1
         if segments > MAX_SEGMENTS:
@@ -153,6 +157,8 @@ def _jpeg(body: bytes, found: RawMetadata) -> None:
                     groups.append({})
                 groups[-1][sequence] = body[pos + 12 : end]
         pos = end
+    if pos >= n and not ended:
+        found.truncated = True
     if found.truncated:
         found.notes.append("JPEG: the file ends inside its headers (truncated)")
     number = 0
@@ -224,13 +230,18 @@ def _png_itxt(data: bytes, pos: int, found: RawMetadata) -> None:
     _translated, _, text = rest.partition(b"\0")
     where = f"PNG iTXt XMP at byte {pos}"
     if compressed:
+        cap = min(MAX_EXTENDED_BYTES, MAX_INFLATED_BYTES - found.inflated)
+        if cap <= 0:
+            found.notes.append(f"{where}: decompression budget of the file spent; not read")
+            return
         inflater = zlib.decompressobj()
         try:
-            text = inflater.decompress(text, MAX_EXTENDED_BYTES + 1)
+            text = inflater.decompress(text, cap + 1)
         except zlib.error as exc:
             found.notes.append(f"{where}: compressed text unreadable ({exc})")
             return
-        if len(text) > MAX_EXTENDED_BYTES:
+        found.inflated += len(text)
+        if len(text) > cap:
             found.notes.append(f"{where}: decompressed XMP over the cap; the start is read")
     found.xmp.append((where, text))
 

@@ -85,6 +85,7 @@ class ManifestStore:
     where: str
     manifests: tuple[Manifest, ...] = ()
     notes: tuple[str, ...] = ()
+    inflated: int = 0  # bytes decompressed from brob boxes
 
     @property
     def active(self) -> Manifest | None:
@@ -103,10 +104,11 @@ class _Stop(Exception):
 
 
 class _Walk:
-    __slots__ = ("boxes", "notes")
+    __slots__ = ("boxes", "budget", "notes")
 
-    def __init__(self) -> None:
+    def __init__(self, budget: int) -> None:
         self.boxes = 0
+        self.budget = budget  # bytes that Brotli may still produce for this file
         self.notes: list[str] = []
 
     def children(self, data: bytes, start: int, end: int) -> list[tuple[bytes, int, int]]:
@@ -151,9 +153,13 @@ def _description(data: bytes, start: int, end: int) -> tuple[bytes, str]:
     return kind, label
 
 
-def read_store(data: bytes, where: str) -> ManifestStore | None:
-    """The C2PA manifest store in ``data`` (one ``jumb`` box), or None when it is not one."""
-    walk = _Walk()
+def read_store(
+    data: bytes, where: str, *, inflate_budget: int = MAX_DECOMPRESSED_BYTES
+) -> ManifestStore | None:
+    """The C2PA manifest store in ``data`` (one ``jumb`` box), or None when it is not one.
+
+    ``inflate_budget`` caps the bytes Brotli may produce (shared by every store of a file)."""
+    walk = _Walk(min(inflate_budget, MAX_DECOMPRESSED_BYTES))
     manifests: list[Manifest] = []
     try:
         top = walk.children(data, 0, len(data))
@@ -171,7 +177,8 @@ def read_store(data: bytes, where: str) -> ManifestStore | None:
                 manifests.append(_manifest(data, s, e, walk, 1))
     except _Stop:
         pass
-    return ManifestStore(where, tuple(manifests), tuple(walk.notes))
+    inflated = min(inflate_budget, MAX_DECOMPRESSED_BYTES) - walk.budget
+    return ManifestStore(where, tuple(manifests), tuple(walk.notes), inflated)
 
 
 def _manifest(data: bytes, start: int, end: int, walk: _Walk, depth: int) -> Manifest:
@@ -240,11 +247,14 @@ def _compressed(
     raw = data[brob[0] : brob[1]]
     # c2pa-rs compresses the whole manifest box; JPEG XL's brob starts with the box type.
     for candidate in (raw, raw[4:]):
-        inflated = _inflate(candidate)
+        inflated = _inflate(candidate, walk.budget)
         if inflated is None:
             continue
         if inflated == b"":
-            return Manifest(label, "compressed", note="compressed manifest over the 32 MiB cap")
+            return Manifest(
+                label, "compressed", note="compressed manifest over the decompression cap"
+            )
+        walk.budget -= len(inflated)
         inner = walk.children(inflated, 0, len(inflated))
         if inner and inner[0][0] == b"jumb":
             found = _manifest(inflated, inner[0][1], inner[0][2], walk, depth + 1)
@@ -254,14 +264,16 @@ def _compressed(
     return Manifest(label, "compressed", note="brob box is not valid Brotli")
 
 
-def _inflate(raw: bytes) -> bytes | None:
-    """Brotli-decompressed ``raw``; b"" past the cap; None when it is not Brotli."""
+def _inflate(raw: bytes, cap: int) -> bytes | None:
+    """Brotli-decompressed ``raw``; b"" past ``cap`` bytes; None when it is not Brotli."""
+    if cap <= 0:
+        return b""
     try:
         decompressor = _brotli.Decompressor()
-        out = decompressor.process(raw, output_buffer_limit=MAX_DECOMPRESSED_BYTES + 1)
+        out = decompressor.process(raw, output_buffer_limit=cap + 1)
     except _brotli.error:
         return None
-    if len(out) > MAX_DECOMPRESSED_BYTES:
+    if len(out) > cap:
         return b""
     if not decompressor.is_finished():
         return None

@@ -225,21 +225,25 @@ class ExtendedXmp:
     chunks: tuple[tuple[int, bytes], ...]  # (offset, bytes), in file order
 
     def assemble(self) -> tuple[bytes, bool]:
-        """The packet from its chunks in any order, and whether every byte was present."""
+        """The packet from its chunks in any order, and whether every byte was present.
+
+        A packet is only laid out in full when its chunks cover it without a gap, so the buffer
+        is never larger than the bytes present (a lying total or offset cannot make each of
+        thousands of GUIDs allocate 16 MiB); otherwise the chunks are joined in offset order,
+        for a text search.
+        """
         total = min(self.total, MAX_EXTENDED_BYTES)
-        buffer = bytearray(total)
-        covered = []
-        for offset, data in self.chunks:
-            if offset >= total:
-                continue
-            piece = data[: total - offset]
-            buffer[offset : offset + len(piece)] = piece
-            covered.append((offset, offset + len(piece)))
+        ordered = sorted(self.chunks, key=lambda chunk: chunk[0])
         reach = 0
-        for start, end in sorted(covered):
-            if start > reach:
+        for offset, data in ordered:
+            if offset > reach:
                 break
-            reach = max(reach, end)
-        complete = reach >= total and self.total <= MAX_EXTENDED_BYTES
-        last = max((end for _, end in covered), default=0)
-        return bytes(buffer[: total if complete else last]), complete
+            reach = max(reach, offset + len(data))
+        if reach < total or self.total > MAX_EXTENDED_BYTES:
+            return b" ".join(data for _, data in ordered), False
+        buffer = bytearray(total)
+        for offset, data in ordered:
+            if offset < total:
+                piece = data[: total - offset]
+                buffer[offset : offset + len(piece)] = piece
+        return bytes(buffer), True
