@@ -241,7 +241,9 @@ def _check(args: argparse.Namespace) -> Report:
     )
     embedding = site_evidence = None
     if page_url is not None:  # the page's noai/noimageai, as the middleware carries it
-        embedding = fetch_embedding_page(fetcher, page_url, (url, *page.hops), context)
+        embedding = fetch_embedding_page(
+            fetcher, page_url, (url, *page.hops, page.final_url), context
+        )
         extra = embedded_evidence(view, embedding.directives)
         site_evidence = (*evaluator.site_evidence(page.final_url, site), *extra)
     return Report(

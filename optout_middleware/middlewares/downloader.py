@@ -210,7 +210,7 @@ class OptOutDownloaderMiddleware:
         verdict = self.evaluator.after_download(view, site, site_evidence)
         meta["optout"] = verdict.to_dict()
         if embedded is not None:
-            embedded.page_seen(meta, view, self.evaluator.context)
+            embedded.page_seen(meta, view, self.evaluator.context, verdict.evidence)
         if verdict.reserved and self._drop:
             self._decided(verdict, request, response, "dropped")
             self._inc("optout/response_dropped")

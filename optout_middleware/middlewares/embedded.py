@@ -21,12 +21,14 @@ page: the map cannot recall an item already passed on.
 
 from __future__ import annotations
 
+import re
 import weakref
 from typing import TYPE_CHECKING, Any
 
 from optout_middleware.errors import ConfigError
 from optout_middleware.formats.imagelinks import image_links
 from optout_middleware.signals.pageimages import PageDirective, embedded_evidence, page_directives
+from optout_middleware.signals.robotsmeta import FAMILY
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -40,6 +42,7 @@ __all__ = ["EMBEDDED_META_KEY", "EmbeddedImages", "map_size"]
 EMBEDDED_META_KEY = "optout_embedded_in"  # list of PageDirective dicts, on yielded requests
 PAGE_META_KEY = "_optout_page_directives"  # the same, on the page's own response.meta
 DEFAULT_MAP_SIZE = 100_000
+_NAMES_A_DIRECTIVE = re.compile("noai|noimageai", re.IGNORECASE).search
 
 _BY_CRAWLER: weakref.WeakKeyDictionary[Crawler, EmbeddedImages] = weakref.WeakKeyDictionary()
 
@@ -93,8 +96,20 @@ class EmbeddedImages:
         """The directives recorded for ``url`` (fragment ignored)."""
         return self._map.get(url.partition("#")[0], ())
 
-    def page_seen(self, meta: dict[str, Any], view: ResponseView, context: Context) -> None:
-        """After a page is decided: note its directives and the images its HTML presents."""
+    def page_seen(
+        self,
+        meta: dict[str, Any],
+        view: ResponseView,
+        context: Context,
+        evidence: tuple[Evidence, ...] = (),
+    ) -> None:
+        """After a page is decided: note its directives and the images its HTML presents.
+
+        ``evidence`` is the page's verdict evidence: a page without ``robots-meta`` evidence
+        naming ``noai`` or ``noimageai`` has no directive to carry, and costs one pass over that tuple.
+        """
+        if not any(e.family == FAMILY and _NAMES_A_DIRECTIVE(e.value) for e in evidence):
+            return
         directives = page_directives(view, context)
         if not directives:
             return
