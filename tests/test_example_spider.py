@@ -364,6 +364,18 @@ def test_example_crawl_drops_before_download_by_site_files(
     } <= before
 
 
+def test_example_crawl_keeps_page_whose_meta_lifts_tdmrep_json(
+    drop_run: subprocess.CompletedProcess[str],
+) -> None:
+    """Drop mode keeps TDMRep precedence (1.4): the open letter's meta 0 supersedes the file's
+    1, so it is fetched and kept; a page with no page-level value is dropped after download."""
+    assert ("tdmrep", "/articles/open-letter.html") in listed(section(drop_run.stdout, "Kept"))
+    after = section(drop_run.stdout, "Dropped after download")
+    assert ("tdmrep", "/articles/") in listed(after)
+    assert reason_for(after, "tdmrep", "/articles/") == "tdmrep: tdmrep.json '1'"
+    assert "optout/request_deferred = 4, optout/deferred_lifted = 1" in drop_run.stdout
+
+
 def test_example_crawl_tag_mode_keeps_and_tags_every_page(
     tag_run: tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]],
 ) -> None:
@@ -384,8 +396,8 @@ def test_example_crawl_tag_mode_keeps_and_tags_every_page(
 def test_example_crawl_tag_mode_tags_reserved_pages(
     tag_run: tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]],
 ) -> None:
-    """The items tagged reserved are the pages drop mode drops, except where a later TDMRep
-    mechanism supersedes the file (specs.md 1.4): the open letter's meta 0 is seen only here."""
+    """The items tagged reserved are the pages drop mode drops; the open letter, whose meta 0
+    supersedes the file (specs.md 1.4), is kept unreserved in both modes."""
     run, items = tag_run
     reserved = {
         (item["origin"], urlsplit(item["url"]).path)

@@ -1,7 +1,10 @@
 """The downloader middleware: decides every request before download and every response after.
 
 Before download, the origin's site files give a site-level verdict (and, with ROBOTSTXT_OBEY,
-the crawler's own robots.txt Allow/Disallow): a reserved URL in drop mode is never requested.
+the crawler's own robots.txt Allow/Disallow): a reserved URL in drop mode is never requested,
+unless only evidence the page itself may supersede reserves it (``Verdict.overridable``, e.g. a
+``tdmrep.json`` ``1`` under TDMRep's "more embedded wins"): that page is fetched, decided with its
+own signals, and dropped after download if still reserved.
 After download, the response's headers and HTML head are added; a reserved response in drop mode
 never reaches spider code. Every decision is counted, logged at DEBUG, signalled and audited.
 """
@@ -40,6 +43,15 @@ __all__ = ["OptOutDownloaderMiddleware", "OptOutReserved", "build_signals", "sit
 logger = logging.getLogger(__name__)
 
 SITE_EVIDENCE_KEY = "_optout_site_evidence"  # site-level evidence, reused after download
+DEFERRED_KEY = "_optout_deferred"  # drop mode: reserved before download, but the page may lift it
+_DEFERRED_DROPPED = (
+    "reserved before download by evidence the page could supersede; fetched to decide, and "
+    "the page did not lift it"
+)
+_DEFERRED_LIFTED = (
+    "reserved before download by evidence the page could supersede; fetched to decide, and "
+    "the page's own signals lifted it"
+)
 _SITE_FILE_PATHS = frozenset(SITE_FILE_PATHS.values())
 _HTTP = frozenset({"http", "https"})
 # Site files each built-in family reads; a custom family may read any of them.
@@ -97,7 +109,8 @@ class OptOutDownloaderMiddleware:
     * ``dont_obey_robotstxt`` (bool): skip the crawler's own robots.txt rules (Scrapy's key);
       opt-out signals, robots.txt AI groups included, still apply;
     * ``optout`` (dict, set after download): the verdict, ``Verdict.to_dict()``;
-    * ``_optout_sitefile``, ``_optout_site_evidence``, ``_optout_received``: private.
+    * ``_optout_sitefile``, ``_optout_site_evidence``, ``_optout_received``,
+      ``_optout_deferred``: private.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -156,10 +169,15 @@ class OptOutDownloaderMiddleware:
         else:
             verdict = self.evaluator.before_download(request.url, site)
             meta[SITE_EVIDENCE_KEY] = verdict.evidence
+            meta.pop(DEFERRED_KEY, None)  # a redirect's new request inherits its source's meta
             if verdict.reserved and self._drop:
-                self._decided(verdict, request, None, "dropped")
-                self._inc("optout/request_dropped")
-                raise OptOutReserved(verdict)
+                if verdict.overridable:  # the page's own signals may lift it: fetch, then decide
+                    meta[DEFERRED_KEY] = True
+                    self._inc("optout/request_deferred")
+                else:
+                    self._decided(verdict, request, None, "dropped")
+                    self._inc("optout/request_dropped")
+                    raise OptOutReserved(verdict)
         if obey:
             forbidden = self._robots_forbid(site, request.url)
             if forbidden is not None:
@@ -200,11 +218,26 @@ class OptOutDownloaderMiddleware:
         )
         verdict = self.evaluator.after_download(view, site, site_evidence)
         meta["optout"] = verdict.to_dict()
+        deferred = meta.pop(DEFERRED_KEY, False)
         if verdict.reserved and self._drop:
-            self._decided(verdict, request, response, "dropped")
+            self._decided(
+                verdict,
+                request,
+                response,
+                "dropped",
+                reason=_DEFERRED_DROPPED if deferred else None,
+            )
             self._inc("optout/response_dropped")
             raise OptOutReserved(verdict, response)
-        self._decided(verdict, request, response, self._action_kept)
+        if deferred:
+            self._inc("optout/deferred_lifted")
+        self._decided(
+            verdict,
+            request,
+            response,
+            self._action_kept,
+            reason=_DEFERRED_LIFTED if deferred else None,
+        )
         return response
 
     def _decided(
