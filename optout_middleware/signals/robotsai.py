@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, ClassVar
 from optout_middleware.agents import find_agent
 from optout_middleware.formats.patterns import request_target
 from optout_middleware.formats.robotsrules import Rule, RuleSet, make_rule
-from optout_middleware.formats.robotstxt import Record, agent_key
+from optout_middleware.formats.robotstxt import Record, crawler_key
 from optout_middleware.inputs import FileState
 from optout_middleware.memo import Memo
 from optout_middleware.plugin import SignalParser
@@ -106,12 +106,14 @@ _PLAN_LIMIT = 64  # (robots.txt, context) pairs remembered; holds the files aliv
 class _AgentPlan:
     """One named AI token: its purpose, its group's index in the plan, its evidence by rule."""
 
-    __slots__ = ("_evidence", "group", "known", "line", "purpose", "token", "url")
+    __slots__ = ("_evidence", "group", "how", "known", "line", "purpose", "token", "url")
 
     def __init__(self, token: str, group: int, line: int, url: str) -> None:
         known = find_agent(token)
         self.token = token
         self.known = known is not None
+        name = group_name(token)
+        self.how = "" if name == token else f"group found under {name!r}, the token's first word"
         self.purpose = known.use.purpose if known is not None else Purpose.TRAIN_AI
         self.group = group
         self.line = line
@@ -136,7 +138,9 @@ class _AgentPlan:
                 location=f"line {self.line}",
                 agent=self.token,
                 url=self.url,
-                note="a group names this agent and none of its rules matches: allowed",
+                note=_notes(
+                    "a group names this agent and none of its rules matches: allowed", self.how
+                ),
             )
         field = "Allow" if rule.allow else "Disallow"
         return Evidence(
@@ -148,8 +152,14 @@ class _AgentPlan:
             agent=self.token,
             path=rule.raw,
             url=self.url,
-            note="" if self.known else "token not in the agent table: read as train-ai",
+            note=_notes(
+                "" if self.known else "token not in the agent table: read as train-ai", self.how
+            ),
         )
+
+
+def _notes(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
 
 
 class _TrainingPlan:
@@ -200,11 +210,12 @@ class _Plan:
         by_group: dict[int, int] = {}
         seen: set[str] = set()
         for token in context.ai_agents:
-            key = agent_key(token)
-            if key in seen or key == "*" or not robots.names_agent(token):
+            name = group_name(token)
+            key = crawler_key(name)
+            if key in seen or key == "*" or not robots.names_agent(name):
                 continue
             seen.add(key)
-            group = robots.group_for(token)
+            group = robots.group_for(name)
             if group is None:  # cannot happen for a named agent; keeps the old reading
                 index = len(groups)
                 groups.append(RuleSet(()))
@@ -235,6 +246,15 @@ class _Plan:
                 else:
                     rules.append(rule_set.best(inner))
         return [agent.evidence(rules[agent.group]) for agent in self.agents]
+
+
+def group_name(token: str) -> str:
+    """The name a group for ``token`` is found under: its first word. A ``User-agent`` value is
+    read up to its first space (Google), so the group a publisher writes for a documented name
+    with a space (``User-agent: ChatGPT Agent``) addresses ``ChatGPT``; looking the token up
+    whole would never find it."""
+    words = token.split()
+    return words[0] if len(words) > 1 else token
 
 
 def _group_rules(rules: tuple[Rule, ...]) -> RuleSet | Rule | None:
