@@ -88,7 +88,20 @@ def _user_agent(value: str) -> str:
 
 
 def _agents(value: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(a.strip() for a in value.split(",") if a.strip()))
+    """Comma-separated tokens; an item ending in ``.json`` is a local ai.robots.txt robots.json
+    whose training entries are read (as OPTOUT_AI_USER_AGENTS reads it)."""
+    tokens: list[str] = []
+    for item in (a.strip() for a in value.split(",")):
+        if not item:
+            continue
+        if item.lower().endswith(".json"):
+            try:
+                tokens.extend(agents.read_robots_json(item))
+            except OptOutError as exc:
+                raise argparse.ArgumentTypeError(str(exc)) from None
+        else:
+            tokens.append(item)
+    return tuple(dict.fromkeys(tokens))
 
 
 def _timeout(value: str) -> float:
@@ -139,7 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_AGENT_TOKENS,
         metavar="TOKENS",
         help="comma-separated AI crawler tokens whose robots.txt rules and scoped directives "
-        "count as opt-outs (default: the training crawlers of optout_middleware.agents)",
+        "count as opt-outs; an item ending in .json is a local copy of ai.robots.txt's "
+        "robots.json, whose training crawlers are read (default: the training crawlers of "
+        "optout_middleware.agents)",
     )
     check.add_argument("--json", action="store_true", help="print one JSON object")
     check.add_argument(

@@ -90,6 +90,24 @@ def _strings(settings: BaseSettings, name: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in values)
 
 
+def _ai_agents(settings: BaseSettings) -> tuple[str, ...]:
+    """OPTOUT_AI_USER_AGENTS: tokens, and paths ending in ``.json`` to a local copy of
+    ai.robots.txt's robots.json, whose training entries are read (``agents.read_robots_json``)."""
+    name = "OPTOUT_AI_USER_AGENTS"
+    raw = settings.get(name, DEFAULTS[name])
+    values = (os.fspath(raw),) if isinstance(raw, os.PathLike) else _strings(settings, name)
+    tokens: list[str] = []
+    for value in values:
+        if not value.lower().endswith(".json"):
+            tokens.append(value)
+            continue
+        try:
+            tokens.extend(agents.read_robots_json(value))
+        except ConfigError as exc:
+            raise ConfigError(f"setting {name}={raw!r} is invalid: {exc}") from None
+    return tuple(dict.fromkeys(tokens))
+
+
 def _text(settings: BaseSettings, name: str) -> str | None:
     raw = settings.get(name, DEFAULTS[name])
     if raw is None or (isinstance(raw, str) and raw.strip()):
@@ -155,7 +173,7 @@ class OptOutConfig:
             purpose=purpose,
             action="tag" if action == "tag" else "drop",
             user_agent=_user_agent(settings),
-            ai_user_agents=_strings(settings, "OPTOUT_AI_USER_AGENTS"),
+            ai_user_agents=_ai_agents(settings),
             signal_families=families,
             signals=_strings(settings, "OPTOUT_SIGNALS"),
             extra_robots_directives=frozenset(
