@@ -41,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "OPTOUT_CACHE_SIZE": 10_000,
     "OPTOUT_CACHE_TTL_SECS": 86_400,
     "OPTOUT_UNREACHABLE_RETRY_SECS": 600,
+    "OPTOUT_ROBOTSTXT_LAST_GOOD_SECS": 30 * 86_400,
     "OPTOUT_AUDIT_FILE": None,
     "OPTOUT_ITEM_FIELD": "optout",
 }
@@ -133,6 +134,7 @@ class OptOutConfig:
     cache_size: int = 10_000
     cache_ttl_secs: float = 86_400.0
     unreachable_retry_secs: float = 600.0
+    robotstxt_last_good_secs: float = 30 * 86_400.0  # 0: never reuse a last good robots.txt
     audit_file: Path | None = None
     item_field: str = "optout"
     robotstxt_obey: bool = False  # ROBOTSTXT_OBEY: also enforce our own agent's robots rules
@@ -186,6 +188,9 @@ class OptOutConfig:
             cache_ttl_secs=_number(settings, "OPTOUT_CACHE_TTL_SECS", minimum=1, integer=False),
             unreachable_retry_secs=_number(
                 settings, "OPTOUT_UNREACHABLE_RETRY_SECS", minimum=1, integer=False
+            ),
+            robotstxt_last_good_secs=_number(
+                settings, "OPTOUT_ROBOTSTXT_LAST_GOOD_SECS", minimum=0, integer=False
             ),
             audit_file=Path(audit) if audit is not None else None,
             item_field=item_field,

@@ -126,6 +126,7 @@ class OptOutDownloaderMiddleware:
             self.cache,
             site_file_kinds(config, parsers),
             unreachable_retry_secs=config.unreachable_retry_secs,
+            last_good_secs=config.robotstxt_last_good_secs,
         )
         self.stats = BatchedStats(crawler)
         self.audit = AuditWriter(config.audit_file) if config.audit_file is not None else None
@@ -191,7 +192,8 @@ class OptOutDownloaderMiddleware:
         if robots.state is FileState.PARSED and robots.parsed is not None:
             rule = robots.parsed.match(url, self.config.user_agent)
             if rule is not None and not rule.allow:
-                return f"line {rule.line} {rule.raw!r} for {self.config.user_agent!r}"
+                reused = f" ({robots.error})" if robots.last_good_at is not None else ""
+                return f"line {rule.line} {rule.raw!r} for {self.config.user_agent!r}{reused}"
             return None
         if robots.state is FileState.UNREACHABLE and self.config.robotstxt_fail_closed:
             return f"unreachable ({robots.error}); RFC 9309 assumes complete disallow"

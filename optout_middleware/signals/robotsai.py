@@ -4,6 +4,8 @@ Three kinds of evidence, all from the origin's ``/robots.txt`` (specs.md section
 
 1. An unreachable robots.txt (5xx or network error) is a complete disallow (RFC 9309
    section 2.3.1.4), so it reserves every use (``tdm``) unless the context switches that off.
+   When the site-policy layer put the last good copy in its place (``SiteFile.last_good_at``),
+   that copy is read instead, with a piece of evidence (no stance) saying so.
 2. A group that names an AI crawler's token (GPTBot, CCBot, Google-Extended, ...) expresses the
    publisher's wish for that operator's purpose: the token's Allow/Disallow verdict for the URL
    becomes evidence for the token's purpose (agents.py; unknown tokens count as ``train-ai``).
@@ -20,6 +22,7 @@ middleware enforces it separately with :meth:`RobotsTxt.allowed`, and it is not 
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
 
@@ -47,6 +50,10 @@ _UNREACHABLE_NOTE = (
     "RFC 9309 section 2.3.1.4: an unreachable robots.txt (5xx or network error) means "
     "complete disallow"
 )
+_LAST_GOOD_NOTE = (
+    "RFC 9309 section 2.4: robots.txt is unreachable, so the last copy read successfully is "
+    "used in its place (at most OPTOUT_ROBOTSTXT_LAST_GOOD_SECS old)"
+)
 _AI_TRAINING_NOTE = (
     "draft-canel-robots-ai-control (expired): longest matching DisallowAITraining/"
     "AllowAITraining rule, Allow wins ties"
@@ -67,6 +74,7 @@ class RobotsSignal(SignalParser):
     def __init__(self) -> None:
         # (id(robots), id(context)) -> the per-file work done once; checked by identity on use.
         self._plans: Memo[tuple[int, int], _Plan] = Memo(_PLAN_LIMIT)
+        self._last_reused: tuple[SiteFile[RobotsTxt], Evidence] | None = None
 
     def site_evidence(self, site: SiteFiles, url: str, context: Context) -> Iterable[Evidence]:
         """Evidence from the origin's robots.txt for ``url``."""
@@ -85,7 +93,28 @@ class RobotsSignal(SignalParser):
             training = plan.training.evidence(target)
             if training is not None:
                 found.append(training)
+        if robots_file.last_good_at is not None:  # unreachable now: the last good copy speaks
+            found.insert(0, self._reused(robots_file))
         return tuple(found)
+
+    def _reused(self, robots_file: SiteFile[RobotsTxt]) -> Evidence:
+        """Evidence (no stance) that robots.txt is unreachable and its last good copy is used;
+        built once per reused file."""
+        last = self._last_reused
+        if last is not None and last[0] is robots_file:
+            return last[1]
+        read_at = robots_file.last_good_at or 0.0
+        age = max(0.0, (robots_file.fetched_at or read_at) - read_at)
+        stamp = datetime.fromtimestamp(read_at, timezone.utc).isoformat(timespec="seconds")
+        evidence = Evidence(
+            family=FAMILY,
+            source=SOURCE,
+            value=robots_file.error or "unreachable; the last good copy is used",
+            url=robots_file.url,
+            note=f"{_LAST_GOOD_NOTE}; copy read {stamp} ({age / 3600:.1f} h before this attempt)",
+        )
+        self._last_reused = (robots_file, evidence)
+        return evidence
 
     def _plan(self, robots: RobotsTxt, context: Context, robots_url: str) -> _Plan:
         key = (id(robots), id(context))

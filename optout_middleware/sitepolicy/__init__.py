@@ -8,7 +8,8 @@ of an origin for the evaluator, and a :class:`PolicyCache` keeps them per origin
 
 from __future__ import annotations
 
-from .cache import LruPolicyCache, PolicyCache
+from .cache import LastGoodCache, LruPolicyCache, PolicyCache
+from .lastgood import LAST_GOOD_SECS, with_last_good
 from .origin import MAX_REDIRECTS, SITE_FILE_PATHS, SIZE_CAPS, origin_of, site_file_url
 from .rules import (
     TOO_MANY_REDIRECTS,
@@ -20,12 +21,14 @@ from .rules import (
 )
 
 __all__ = [
+    "LAST_GOOD_SECS",
     "MAX_REDIRECTS",
     "SITE_FILE_PATHS",
     "SIZE_CAPS",
     "TOO_MANY_REDIRECTS",
     "UNREACHABLE_RETRY_SECS",
     "FetchResult",
+    "LastGoodCache",
     "LruPolicyCache",
     "PolicyCache",
     "build_site_files",
@@ -33,4 +36,5 @@ __all__ = [
     "read_site_file",
     "retry_due",
     "site_file_url",
+    "with_last_good",
 ]
