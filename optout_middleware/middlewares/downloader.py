@@ -20,9 +20,14 @@ from scrapy.utils.httpobj import urlparse_cached
 
 from optout_middleware.errors import ConfigError
 from optout_middleware.evaluate import Evaluator, builtin_signals
-from optout_middleware.inputs import FileState, ResponseView, SiteFiles
+from optout_middleware.inputs import ResponseView, SiteFiles
 from optout_middleware.plugin import SignalParser, load_signals
-from optout_middleware.sitepolicy import SITE_FILE_PATHS, LruPolicyCache, origin_of
+from optout_middleware.sitepolicy import (
+    SITE_FILE_PATHS,
+    LruPolicyCache,
+    origin_of,
+    robots_forbids,
+)
 from optout_middleware.verdict import Verdict
 
 from .audit import AuditWriter
@@ -188,16 +193,12 @@ class OptOutDownloaderMiddleware:
 
     def _robots_forbid(self, site: SiteFiles, url: str) -> str | None:
         """Why our own agent may not fetch ``url`` under RFC 9309, or None when it may."""
-        robots = site.robots
-        if robots.state is FileState.PARSED and robots.parsed is not None:
-            rule = robots.parsed.match(url, self.config.user_agent)
-            if rule is not None and not rule.allow:
-                reused = f" ({robots.error})" if robots.last_good_at is not None else ""
-                return f"line {rule.line} {rule.raw!r} for {self.config.user_agent!r}{reused}"
-            return None
-        if robots.state is FileState.UNREACHABLE and self.config.robotstxt_fail_closed:
-            return f"unreachable ({robots.error}); RFC 9309 assumes complete disallow"
-        return None
+        return robots_forbids(
+            site.robots,
+            url,
+            self.config.user_agent,
+            fail_closed=self.config.robotstxt_fail_closed,
+        )
 
     def process_response(self, request: Request, response: Response) -> Response:
         # At priority 100, retries, decompression and redirects (550-600) are done: this is the

@@ -11,6 +11,7 @@ from __future__ import annotations
 from .cache import LastGoodCache, LruPolicyCache, PolicyCache
 from .lastgood import LAST_GOOD_SECS, with_last_good
 from .origin import MAX_REDIRECTS, SITE_FILE_PATHS, SIZE_CAPS, origin_of, site_file_url
+from .permission import robots_forbids
 from .rules import (
     TOO_MANY_REDIRECTS,
     UNREACHABLE_RETRY_SECS,
@@ -35,6 +36,7 @@ __all__ = [
     "origin_of",
     "read_site_file",
     "retry_due",
+    "robots_forbids",
     "site_file_url",
     "with_last_good",
 ]
