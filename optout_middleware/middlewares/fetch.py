@@ -13,6 +13,8 @@ that waited for its own robots.txt would deadlock. Redirects are followed here, 
 to the first origin. Bodies stop downloading at the size cap (``StopDownload`` from
 ``bytes_received``), so a huge robots.txt yields its first 500 KiB, as Google reads it, instead
 of failing. Nothing here raises: a failed fetch is an UNREACHABLE file that carries the error.
+An unreachable robots.txt is replaced by the origin's last good copy when the cache keeps one
+(``LastGoodCache``) and it is young enough (``OPTOUT_ROBOTSTXT_LAST_GOOD_SECS``; RFC 9309 2.4).
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 Pure code: nothing here does I/O. A fetcher (the Scrapy middleware, the CLI) downloads
 ``site_file_url(origin, kind)``, reports what it saw as a :class:`FetchResult`, and
 :func:`read_site_file` applies the status rules; :func:`build_site_files` bundles the three files
-of an origin for the evaluator, and a :class:`PolicyCache` keeps them per origin.
+of an origin for the evaluator, and a :class:`PolicyCache` keeps them per origin;
+:func:`with_last_good` lets the last good robots.txt stand in while robots.txt is unreachable, and
+:func:`robots_forbids` is the crawler's own RFC 9309 permission (``ROBOTSTXT_OBEY``).
 """
 
 from __future__ import annotations
