@@ -76,6 +76,9 @@ class SiteFile(Generic[T]):
     error: str | None = None  # why it is unreachable, or why parsing gave up
     fetched_at: float | None = None  # Unix time
     sha256: str | None = None  # of the body read, for the audit trail
+    # Set when the file was unreachable at ``fetched_at`` and this is the last good copy, read
+    # at ``last_good_at`` (Unix time), reused in its place (RFC 9309 2.4; sitepolicy.lastgood).
+    last_good_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,11 @@ for one resource into one :class:`Verdict` for the crawl's purpose:
    families without an override rule leave every precedence at 0, i.e. most restrictive);
 2. across families, any disallow wins, then any allow, else nothing was said (``None``).
 
+Evidence that response-level evidence of its own family may still supersede is ``overridable``
+(a ``tdmrep.json`` rule: the page's header or meta wins, TDMRep 1.4). A reservation that rests
+only on such evidence is not final before download (:attr:`Verdict.overridable`): drop mode
+fetches the page and decides with its own signals instead of dropping the request.
+
 Purposes form the hierarchy of specs.md section 0: ``tdm`` contains ``train-ai`` (which contains
 ``train-genai``), ``ai-input`` and ``search``. A crawl for purpose P is reserved by a disallow on
 P, on anything containing P, or on any use P contains (a crawl that trains any model also trains
@@ -115,6 +120,9 @@ class Evidence:
     url: str | None = None  # the document it came from, when that is not the response itself
     precedence: int = 0  # within a family a higher precedence supersedes a lower one
     note: str = ""  # how it was read, when that is not obvious (leniency, ignored value)
+    # Site-level evidence that response-level evidence of the same family may supersede
+    # (TDMRep's tdmrep.json under a page's header or meta): it cannot settle a verdict alone.
+    overridable: bool = False
 
     def stance(self, purpose: Purpose) -> Stance | None:
         """What this evidence says about exactly ``purpose`` (no hierarchy applied)."""
@@ -141,6 +149,7 @@ class Evidence:
                 "url": self.url,
                 "precedence": self.precedence,
                 "note": self.note,
+                "overridable": self.overridable,
             }
             object.__setattr__(self, "_dict", built)
         copy = built.copy()
@@ -162,6 +171,7 @@ class Evidence:
             url=data.get("url"),
             precedence=data.get("precedence", 0),
             note=data.get("note", ""),
+            overridable=bool(data.get("overridable", False)),
         )
 
 
@@ -173,6 +183,21 @@ class Verdict:
     reserved: bool | None  # None: no signal said anything about this purpose
     decided_by: Evidence | None = None
     evidence: tuple[Evidence, ...] = field(default=())
+
+    @property
+    def overridable(self) -> bool:
+        """Whether this reservation could still be lifted by the response's own signals.
+
+        True when the resource is reserved and the evidence that is not ``overridable`` does
+        not reserve it by itself: e.g. a ``tdmrep.json`` ``1`` that the page's ``tdm-reservation``
+        header or meta may supersede (TDMRep 1.4). False for every other verdict, so a
+        reservation that nothing on the page can lift (a robots.txt AI group, ai.txt, an
+        unreachable robots.txt) stays final before download.
+        """
+        if not self.reserved or not any(e.overridable for e in self.evidence):
+            return False
+        firm = [e for e in self.evidence if not e.overridable]
+        return combine(self.purpose, firm).reserved is not True
 
     @property
     def licences(self) -> tuple[Evidence, ...]:

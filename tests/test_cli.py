@@ -81,6 +81,7 @@ EVIDENCE_TYPES: dict[str, Any] = {
     "url": _NULLABLE_STR,
     "precedence": int,
     "note": str,
+    "overridable": bool,
 }
 SITE_FILE_TYPES: dict[str, Any] = {
     "url": str,
@@ -110,6 +111,10 @@ def validate(data: dict[str, Any]) -> None:
         assert data["decided_by"] is None
     else:
         assert data["decided_by"] in data["evidence"]
+    obey = data["robotstxt_obey"]
+    assert set(obey) == {"agent", "url", "allowed", "reason"}
+    assert obey["allowed"] is (obey["reason"] is None)
+    assert set(data["crawl"]) == {"drop", "tag"}
     files = data["site_files"]
     assert isinstance(files["origin"], str)
     for kind in ("robots", "aitxt", "tdmrep"):
@@ -606,3 +611,63 @@ def test_console_script_runs_check(serve: Any) -> None:
     )
     assert proc.returncode == 1, proc.stderr
     assert json.loads(proc.stdout)["reserved"] is True
+
+
+# --- the crawler's own robots.txt permission (ROBOTSTXT_OBEY) and the crawl outcomes ---------
+
+
+def test_robots_txt_forbidding_our_own_agent_is_reported(serve: Any) -> None:
+    """check says whether robots.txt forbids the crawler's own agent, as ROBOTSTXT_OBEY reads it:
+    here it does, so a crawl refuses the URL in both modes, though nothing reserves it."""
+    robots = "User-agent: optout-middleware\nDisallow: /p\n"
+    site = serve({"/robots.txt": robots, "/p": page()})
+    status, data = check_json(site.url("/p"))
+    assert (status, data["reserved"]) == (0, None)
+    assert data["robotstxt_obey"] == {
+        "agent": "optout-middleware",
+        "url": site.url("/p"),
+        "allowed": False,
+        "reason": "line 2 '/p' for 'optout-middleware'",
+    }
+    assert data["crawl"] == {"drop": "refused by robots.txt", "tag": "refused by robots.txt"}
+    text = run("check", site.url("/p")).stdout
+    assert "robots.txt FORBIDS optout-middleware to fetch" in text
+    assert "drop mode refused by robots.txt; tag mode refused by robots.txt" in text
+
+
+def test_robots_txt_allowing_our_own_agent_is_reported(serve: Any) -> None:
+    """Another agent's group says nothing about ours: allowed, in JSON and in the text."""
+    site = serve({"/robots.txt": GPTBOT_ROBOTS, "/p": page()})
+    status, data = check_json(site.url("/p"))
+    assert status == 1
+    assert data["robotstxt_obey"]["allowed"] is True
+    assert data["crawl"] == {"drop": "dropped before download", "tag": "kept, tagged reserved"}
+    assert "robots.txt lets optout-middleware fetch it" in run("check", site.url("/p")).stdout
+
+
+def test_unreachable_robots_txt_forbids_our_own_agent(serve: Any) -> None:
+    """RFC 9309 2.3.1.4: unreachable means complete disallow for our own agent too."""
+    site = serve({"/robots.txt": 503, "/p": page()})
+    _, data = check_json(site.url("/p"), "--no-page")
+    assert data["robotstxt_obey"]["allowed"] is False
+    assert data["robotstxt_obey"]["reason"].startswith("unreachable")
+    assert data["crawl"] == {"drop": "dropped before download", "tag": "refused by robots.txt"}
+
+
+def test_crawl_outcomes_follow_tdmrep_precedence(serve: Any) -> None:
+    """Drop mode fetches what only tdmrep.json reserves: a page-level 0 keeps the page, none
+    drops it after download (as the middleware does)."""
+    tdmrep = '[{"location": "/", "tdm-reservation": 1}]'
+    site = serve(
+        {
+            "/.well-known/tdmrep.json": tdmrep,
+            "/lifted": page('<meta name="tdm-reservation" content="0">'),
+            "/plain": page(),
+        }
+    )
+    _, lifted = check_json(site.url("/lifted"))
+    _, plain = check_json(site.url("/plain"))
+    assert lifted["crawl"] == {"drop": "kept", "tag": "kept"}
+    assert plain["crawl"] == {"drop": "dropped after download", "tag": "kept, tagged reserved"}
+    _, before = check_json(site.url("/plain"), "--no-page")
+    assert before["crawl"] == {"drop": "decided after download", "tag": "decided after download"}

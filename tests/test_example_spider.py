@@ -364,6 +364,18 @@ def test_example_crawl_drops_before_download_by_site_files(
     } <= before
 
 
+def test_example_crawl_keeps_page_whose_meta_lifts_tdmrep_json(
+    drop_run: subprocess.CompletedProcess[str],
+) -> None:
+    """Drop mode keeps TDMRep precedence (1.4): the open letter's meta 0 supersedes the file's
+    1, so it is fetched and kept; a page with no page-level value is dropped after download."""
+    assert ("tdmrep", "/articles/open-letter.html") in listed(section(drop_run.stdout, "Kept"))
+    after = section(drop_run.stdout, "Dropped after download")
+    assert ("tdmrep", "/articles/") in listed(after)
+    assert reason_for(after, "tdmrep", "/articles/") == "tdmrep: tdmrep.json '1'"
+    assert "optout/request_deferred = 4, optout/deferred_lifted = 1" in drop_run.stdout
+
+
 def test_example_crawl_tag_mode_keeps_and_tags_every_page(
     tag_run: tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]],
 ) -> None:
@@ -384,8 +396,8 @@ def test_example_crawl_tag_mode_keeps_and_tags_every_page(
 def test_example_crawl_tag_mode_tags_reserved_pages(
     tag_run: tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]],
 ) -> None:
-    """The items tagged reserved are the pages drop mode drops, except where a later TDMRep
-    mechanism supersedes the file (specs.md 1.4): the open letter's meta 0 is seen only here."""
+    """The items tagged reserved are the pages drop mode drops; the open letter, whose meta 0
+    supersedes the file (specs.md 1.4), is kept unreserved in both modes."""
     run, items = tag_run
     reserved = {
         (item["origin"], urlsplit(item["url"]).path)
@@ -395,3 +407,67 @@ def test_example_crawl_tag_mode_tags_reserved_pages(
     assert reserved == {(o, p.path) for o, p in LISTED if p.expect_when_tagged == KEEP_RESERVED}
     assert ("tdmrep", "/articles/open-letter.html") not in reserved
     assert f"Demo check: all {len(LISTED)} pages went as the demo index says." in run.stdout
+
+
+# --- optout check agrees with both crawl modes ------------------------------------------------
+
+_CLI_DROP = {
+    "kept": KEEP,
+    "dropped before download": BEFORE,
+    "refused by robots.txt": BEFORE,
+    "dropped after download": Expect.DROP_AFTER,
+}
+_CLI_TAG = {"kept": KEEP, "kept, tagged reserved": KEEP_RESERVED, "refused by robots.txt": BEFORE}
+UA = "optout-demo/0.1 (+https://github.com/optout-middleware/optout-middleware)"  # the example's
+
+
+def check_outcomes(url: str) -> dict[str, str]:
+    """``optout check --json URL`` with the example's user agent: the crawl outcomes."""
+    env = {k: v for k, v in project_env().items() if "proxy" not in k.lower()} | {"NO_PROXY": "*"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "optout_middleware", "check", url, "--json", "--user-agent", UA],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    outcomes: dict[str, str] = json.loads(proc.stdout)["crawl"]
+    return outcomes
+
+
+def test_optout_check_agrees_with_both_crawl_modes_on_every_demo_page(
+    site: DemoSite,
+    drop_run: subprocess.CompletedProcess[str],
+    tag_run: tuple[subprocess.CompletedProcess[str], list[dict[str, Any]]],
+) -> None:
+    """For every page of the demo site, what ``optout check`` says a crawl does (drop mode and
+    tag mode, ROBOTSTXT_OBEY as in the example) is what the two real crawls did."""
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    crawled_drop: dict[tuple[str, str], str] = {}
+    for title, outcome in (
+        ("Kept", KEEP),
+        ("Dropped before download", BEFORE),
+        ("Dropped after download", Expect.DROP_AFTER),
+    ):
+        crawled_drop.update(dict.fromkeys(listed(section(drop_run.stdout, title)), outcome))
+    tag_out, items = tag_run
+    crawled_tag: dict[tuple[str, str], str] = dict.fromkeys(
+        listed(section(tag_out.stdout, "Dropped before download")), BEFORE
+    )
+    for item in items:
+        key = (item["origin"], urlsplit(item["url"]).path)
+        crawled_tag[key] = KEEP_RESERVED if item["optout"]["reserved"] else KEEP
+    urls = [site.url(origin, page.path) for origin, page in LISTED]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        checked = dict(zip(LISTED, pool.map(check_outcomes, urls), strict=True))
+    disagree = []
+    for (origin, page), outcomes in checked.items():
+        key = (origin, page.path)
+        cli = (_CLI_DROP[outcomes["drop"]], _CLI_TAG[outcomes["tag"]])
+        if cli != (crawled_drop.get(key), crawled_tag.get(key)):
+            disagree.append((key, outcomes, crawled_drop.get(key), crawled_tag.get(key)))
+    assert disagree == []
+    assert len(checked) == len(LISTED)

@@ -14,7 +14,7 @@ from optout_middleware.middlewares.downloader import debug_reaches_a_handler
 from optout_middleware.verdict import Verdict
 
 from .conftest import ITEM_KINDS, crawl, crawl_test
-from .site import JSON, Site, html
+from .site import TEXT, Site, html
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -137,9 +137,9 @@ async def test_evidence_is_counted_per_family(site: Site) -> None:
 @crawl_test
 async def test_dropped_request_reaches_errback_with_verdict() -> None:
     """OptOutReserved(IgnoreRequest) carries the verdict to the request's errback."""
-    tdmrep = json.dumps([{"location": "/", "tdm-reservation": 1}]).encode()
+    robots = b"User-agent: GPTBot\nDisallow: /\n"
     failures: list[Any] = []
-    with Site({"/.well-known/tdmrep.json": (200, JSON, tdmrep), "/a": html()}) as site:
+    with Site({"/robots.txt": (200, TEXT, robots), "/a": html()}) as site:
         result = await crawl([site.url("/a")], errback=failures.append)
     (failure,) = failures
     assert isinstance(failure.value, OptOutReserved)
@@ -150,9 +150,9 @@ async def test_dropped_request_reaches_errback_with_verdict() -> None:
 @crawl_test
 async def test_redirect_to_a_reserved_page_is_not_followed() -> None:
     """process_request runs again for the redirect target: its site rules apply before it."""
-    tdmrep = json.dumps([{"location": "/private", "tdm-reservation": 1}]).encode()
+    robots = b"User-agent: GPTBot\nDisallow: /private\n"
     pages = {
-        "/.well-known/tdmrep.json": (200, JSON, tdmrep),
+        "/robots.txt": (200, TEXT, robots),
         "/go": (302, {"Location": "/private/x"}, b""),
         "/private/x": html(),
     }
@@ -175,11 +175,7 @@ async def test_only_the_final_response_of_a_redirect_is_decided(site: Site) -> N
 @crawl_test
 async def test_audit_file_has_one_record_per_url_decided(site: Site, tmp_path: Path) -> None:
     """JSON Lines: time, url, purpose, reserved, action, decided_by, full verdict."""
-    site.pages["/.well-known/tdmrep.json"] = (
-        200,
-        JSON,
-        json.dumps([{"location": "/site-reserved", "tdm-reservation": 1}]).encode(),
-    )
+    site.pages["/robots.txt"] = (200, TEXT, b"User-agent: GPTBot\nDisallow: /site-reserved\n")
     audit = tmp_path / "audit" / "optout.jsonl"
     urls = [site.url(p) for p in ("/open", "/tdm-header", "/site-reserved")]
     await crawl(urls, OPTOUT_AUDIT_FILE=str(audit))
@@ -190,7 +186,7 @@ async def test_audit_file_has_one_record_per_url_decided(site: Site, tmp_path: P
     assert by_url[site.url("/tdm-header")]["action"] == "dropped"
     assert by_url[site.url("/tdm-header")]["stage"] == "response"
     assert by_url[site.url("/site-reserved")]["stage"] == "request"
-    assert by_url[site.url("/site-reserved")]["decided_by"]["source"] == "tdmrep.json"
+    assert by_url[site.url("/site-reserved")]["decided_by"]["source"] == "robots.txt"
     for record in records:
         assert {"time", "url", "purpose", "reserved", "action", "decided_by", "verdict"} <= set(
             record

@@ -40,12 +40,17 @@ async def test_robots_gptbot_disallow_page_is_never_requested() -> None:
 
 
 @crawl_test
-async def test_tdmrep_reserved_page_is_never_requested() -> None:
-    """specs.md 1.3A: tdm-reservation 1 for the path reserves it before download."""
+async def test_tdmrep_json_reserved_page_is_fetched_then_dropped_after_download() -> None:
+    """specs.md 1.3A + 1.4: tdm-reservation 1 for the path reserves it, but a page-level value
+    could supersede it, so drop mode fetches the page, finds none, and drops it after download:
+    the spider never sees it."""
     with Site(pages(tdmrep=(200, JSON, TDMREP_PRIVATE))) as site:
         result = await crawl([site.url("/open"), site.url("/private/page")])
-    assert "/private/page" not in site.requested
+    assert site.count("/private/page") == 1
     assert result.urls() == [site.url("/open")]
+    assert result.stats["optout/request_deferred"] == 1
+    assert result.stats["optout/response_dropped"] == 1
+    assert "optout/request_dropped" not in result.stats
 
 
 @crawl_test

@@ -155,13 +155,33 @@ def test_token_with_version_in_robots_txt_still_counts() -> None:
     assert [e.agent for e in evidence("User-agent: GPTBot/1.1\nDisallow: /\n")] == ["GPTBot"]
 
 
-def test_token_with_space_counts() -> None:
-    """specs.md 6.2: 'ChatGPT Agent' (an invalid token with a space) is matched as a name."""
+def test_token_with_space_is_found_under_its_first_word() -> None:
+    """specs.md 6.2: 'User-agent: ChatGPT Agent' (as ai.robots.txt writes it) addresses
+    'ChatGPT' when read as Google reads values; the token is looked up under that first word."""
     context = Context(ai_agents=("ChatGPT Agent",))
-    found = evidence("User-agent: ChatGPT Agent\nDisallow: /\n", context=context)
+    for robots in (
+        "User-agent: ChatGPT Agent\nDisallow: /\n",
+        "User-agent: ChatGPT\nDisallow: /\n",
+    ):
+        found = evidence(robots, context=context)
+        assert [(e.agent, e.stances) for e in found] == [
+            ("ChatGPT Agent", ((Purpose.AI_INPUT, Stance.DISALLOWED),))
+        ]
+        assert "first word" in found[0].note
+
+
+def test_ai_token_group_value_is_its_first_word() -> None:
+    """A hand-written 'User-agent: GPTBot OpenAI' is GPTBot's group (Google's reading): the
+    opt-out is not missed."""
+    found = evidence("User-agent: GPTBot OpenAI\nDisallow: /\n")
     assert [(e.agent, e.stances) for e in found] == [
-        ("ChatGPT Agent", ((Purpose.AI_INPUT, Stance.DISALLOWED),))
+        ("GPTBot", ((Purpose.TRAIN_AI, Stance.DISALLOWED),))
     ]
+    tabbed = evidence(
+        "User-agent: Ai2Bot-Dolma\tAllen AI\nDisallow: /\n",
+        context=Context(ai_agents=("Ai2Bot-Dolma",)),
+    )
+    assert [e.agent for e in tabbed] == ["Ai2Bot-Dolma"]
 
 
 def test_tokens_differing_only_in_case_give_one_evidence() -> None:

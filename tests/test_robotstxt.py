@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optout_middleware.formats.robotstxt import MAX_BYTES, Record, RobotsTxt, agent_key, parse
+from optout_middleware.formats.robotstxt import (
+    MAX_BYTES,
+    Record,
+    RobotsTxt,
+    agent_key,
+    crawler_key,
+    parse,
+)
 
 DATA = Path(__file__).parent / "data" / "robots"
 
@@ -364,11 +371,60 @@ def test_user_agent_with_digits_matched_on_full_string() -> None:
     assert robots.allowed("/x", "AI")  # Google-style truncation would give "AI"
 
 
-def test_user_agent_with_space_matched_on_full_string() -> None:
-    """specs.md 6.2/6.5: 'ChatGPT Agent' is matched as one name, not cut at the space."""
-    robots = parse("User-agent: ChatGPT  Agent\nDisallow: /\n")
-    assert not robots.allowed("/x", "ChatGPT Agent")
-    assert robots.allowed("/x", "ChatGPT")
+def test_user_agent_value_is_its_first_word() -> None:
+    """Google's reading: a User-agent value ends at its first space or tab, so a hand-written
+    'User-agent: GPTBot OpenAI' group is GPTBot's (and the second word names nobody)."""
+    for value in ("GPTBot OpenAI", "GPTBot\tOpenAI", "gptbot  (OpenAI's crawler)"):
+        robots = parse(f"User-agent: {value}\nDisallow: /\n")
+        assert not robots.allowed("/x", "GPTBot"), value
+        assert robots.names_agent("GPTBot")
+        assert robots.allowed("/x", "OpenAI")
+    assert agent_key("GPTBot OpenAI") == agent_key("GPTBot/1.1") == "gptbot"
+
+
+def test_user_agent_first_word_applies_to_the_crawlers_own_group() -> None:
+    """The crawler's own group (its Allow/Disallow and extension lines) is found the same way."""
+    robots = parse("User-agent: OurBot (our crawler)\nDisallow: /private\nContent-Signal: x=y\n")
+    assert not robots.allowed("/private/a", "OurBot")
+    assert [r.value for r in robots.extension_records("OurBot", "content-signal")] == ["x=y"]
+
+
+def test_crawler_name_is_compared_whole() -> None:
+    """Google's GoogleOnly_AcceptUserAgentUpToFirstSpace: the crawler's name is not cut, so a
+    name that is not a product token ('Foo Bar') finds no group, only '*'."""
+    robots = parse(UP_TO_SPACE)
+    assert robots.allowed("/x/y", "Foo")
+    assert not robots.allowed("/x/y", "Foo Bar")
+    assert crawler_key(" Foo  Bar ") == "foo bar"
+
+
+def test_percent_encoded_rule_and_url_compare_normalised_not_as_raw_bytes() -> None:
+    """Divergence from Google's ID_Encoding (3 cases): RFC 9309 2.2.2 asks for non-ASCII octets
+    to be percent-encoded and unreserved ones decoded before comparing; Google compares the raw
+    bytes and leaves encoding the URL to its caller."""
+    assert parse("User-agent: *\nDisallow: /\nAllow: /foo/bar/ツ\n").allowed("/foo/bar/ツ", "x")
+    assert parse("User-agent: *\nDisallow: /\nAllow: /foo/bar/%E3%83%84\n").allowed(
+        "/foo/bar/ツ", "x"
+    )
+    assert parse("User-agent: *\nDisallow: /\nAllow: /foo/bar/%62%61%7A\n").allowed(
+        "/foo/bar/baz", "x"
+    )
+
+
+def test_index_html_rule_does_not_apply_to_its_directory() -> None:
+    """Divergence from GoogleOnly_IndexHTMLisDirectory: 'Allow: /x/index.html' allows that file
+    only; RFC 9309 has no such equivalence, and '/x/' may serve something else."""
+    robots = parse(INDEX_HTML)
+    assert not robots.allowed("/allowed-slash/", "foobot")
+    assert robots.allowed("/allowed-slash/index.html", "foobot")
+
+
+def test_lines_longer_than_googles_line_cap_are_used_whole() -> None:
+    """Divergence from GoogleOnly_LineTooLong (2 cases): no 16,664-byte line cap; a long rule
+    means what it says, within the 500 KiB the RFC asks us to read."""
+    assert parse(LONG_DISALLOW).allowed(U + LONG_D + "/fux", "FooBot")
+    assert not parse(LONG_DISALLOW).allowed(U + LONG_D + "/qux", "FooBot")
+    assert not parse(LONG_ALLOWS).allowed(U + LONG_B + "/fux", "FooBot")
 
 
 def test_rules_before_first_user_agent_are_ignored() -> None:
@@ -678,21 +734,13 @@ def test_group_lookup_is_memoised() -> None:
     assert robots.group_for("A") is robots.group_for("A") is robots.group_for("a")
 
 
-# --- Google's robots_test.cc, re-expressed as data ------------------------------------------------
+# --- Google's robots_test.cc as data: all 145 verdict assertions --------------------------------
 #
-# Cases from github.com/google/robotstxt robots_test.cc: the ID_* tests (RFC behaviour) and
-# GoogleOnly_DocumentationChecks (whose expectations follow the RFC), as (robots.txt, agent,
-# URL, allowed). Google-only behaviours we deliberately do NOT follow, so their cases are left out:
-# - GoogleOnly_AcceptUserAgentUpToFirstSpace and the "FOO BAR" values of
-#   ID_UserAgentValueCaseInsensitive: Google cuts a user-agent value at its first space; we match
-#   the whole name (specs.md 6.5, for names like "ChatGPT Agent"). Re-expressed below without the
-#   space, which is what that test is about (case-insensitivity).
-# - ID_Encoding where a raw "ツ" URL or "%62%61%7A" must differ from its encoded/decoded twin:
-#   Google compares raw bytes and leaves encoding to the caller; RFC 9309 2.2.2 asks for the
-#   normalisation we (and Protego) do, so those three answers are inverted here.
-# - GoogleOnly_IndexHTMLisDirectory: "Allow: /x/index.html" does not also allow "/x/".
-# - GoogleOnly_LineTooLong: no 16,664-byte line cap (only the 500 KiB file limit).
-# - GoogleOnly_SystemTest's empty URL: we read "" as "/" (it is disallowed there only by chance).
+# Every EXPECT_TRUE/FALSE(IsUserAgentAllowed(robots.txt, agent, URL)) of robots_test.cc in
+# github.com/google/robotstxt (21 TEST blocks, ID_* and GoogleOnly_*), with Google's own expected
+# verdict, as (test, robots.txt, agent, URL, allowed). We give the same verdict on 139 of them;
+# the 6 where we deliberately differ are GOOGLE_DIVERGENCES below, each with its reason and a test
+# of that rule of ours (and a line in README "How the specifications are read").
 
 FOO_GROUPS = """\
 allow: /foo/bar/
@@ -723,6 +771,20 @@ ENCODING_QUERY = (
     "User-agent: FooBot\nDisallow: /\nAllow: /foo/bar?qux=taz&baz=http://foo.bar?tar&par\n"
 )
 SPECIAL_COMMENT = "User-agent: FooBot\n# Disallow: /\nDisallow: /foo/quz#qux\nAllow: /\n"
+UP_TO_SPACE = "User-Agent: *\nDisallow: /\nUser-Agent: Foo Bar\nAllow: /x/\nDisallow: /\n"
+INDEX_HTML = "User-Agent: *\nAllow: /allowed-slash/index.html\nDisallow: /\n"
+GOOGLE_MAX_LINE = 2083 * 8  # Google's line cap, in bytes (kMaxLineLen)
+
+
+def _long_path(fill: str, prefix: str) -> str:
+    """robots_test.cc's long line: "/x/" filled up to the cap, for a rule written after prefix."""
+    return "/x/" + fill * (GOOGLE_MAX_LINE - len("/x/") - len(prefix) + 1 - len("/x/"))
+
+
+LONG_A, LONG_B = _long_path("a", "allow: "), _long_path("b", "allow: ")
+LONG_D = _long_path("a", "disallow: ")
+LONG_DISALLOW = f"user-agent: FooBot\ndisallow: {LONG_D}/qux\n"
+LONG_ALLOWS = f"user-agent: FooBot\ndisallow: /\nallow: {LONG_A}/qux\nallow: {LONG_B}/qux\n"
 DOC_FISH = "user-agent: FooBot\ndisallow: /\nallow: /fish\n"
 DOC_FISH_STAR = "user-agent: FooBot\ndisallow: /\nallow: /fish*\n"
 DOC_FISH_SLASH = "user-agent: FooBot\ndisallow: /\nallow: /fish/\n"
@@ -745,13 +807,14 @@ GOOGLE_CASES: list[tuple[str, str, str, str, bool]] = [
     ("ID_LineSyntax_Groups", FOO_GROUPS, "FooBot", U + "/foo/bar/", False),
     ("ID_LineSyntax_Groups", FOO_GROUPS, "BarBot", U + "/foo/bar/", False),
     ("ID_LineSyntax_Groups", FOO_GROUPS, "BazBot", U + "/foo/bar/", False),
-    (
-        "ID_LineSyntax_Groups_OtherRules",
-        "User-agent: FooBot\nInvalid-Unknown-Line: unknown\nUser-agent: *\nDisallow: /\n",
-        "FooBot",
-        U + "/",
-        False,
-    ),
+    *[
+        ("ID_LineSyntax_Groups_OtherRules", robots, agent, U + "/", False)
+        for robots in (
+            "User-agent: BarBot\nSitemap: https://foo.bar/sitemap\nUser-agent: *\nDisallow: /\n",
+            "User-agent: FooBot\nInvalid-Unknown-Line: unknown\nUser-agent: *\nDisallow: /\n",
+        )
+        for agent in ("FooBot", "BarBot")
+    ],
     *[
         (
             "ID_REPLineNamesCaseInsensitive",
@@ -775,9 +838,13 @@ GOOGLE_CASES: list[tuple[str, str, str, str, bool]] = [
             U + path,
             ok,
         )
-        for value in ("FOO", "foo", "FoO")
+        for value in ("FOO BAR", "foo bar", "FoO bAr")
         for agent in ("Foo", "foo")
         for path, ok in (("/x/y", True), ("/a/b", False))
+    ],
+    *[
+        ("GoogleOnly_AcceptUserAgentUpToFirstSpace", UP_TO_SPACE, agent, U + "/x/y", ok)
+        for agent, ok in (("Foo", True), ("Foo Bar", False))
     ],
     ("ID_GlobalGroups_Secondary", "", "FooBot", U + "/x/y", True),
     (
@@ -916,11 +983,11 @@ GOOGLE_CASES: list[tuple[str, str, str, str, bool]] = [
         True,
     ),
     (
-        "ID_Encoding (RFC normalisation, Google: False)",
+        "ID_Encoding",
         "User-agent: FooBot\nDisallow: /\nAllow: /foo/bar/ツ\n",
         "FooBot",
         U + "/foo/bar/ツ",
-        True,
+        False,
     ),
     (
         "ID_Encoding",
@@ -930,18 +997,18 @@ GOOGLE_CASES: list[tuple[str, str, str, str, bool]] = [
         True,
     ),
     (
-        "ID_Encoding (RFC normalisation, Google: False)",
+        "ID_Encoding",
         "User-agent: FooBot\nDisallow: /\nAllow: /foo/bar/%E3%83%84\n",
         "FooBot",
         U + "/foo/bar/ツ",
-        True,
+        False,
     ),
     (
-        "ID_Encoding (RFC normalisation, Google: False)",
+        "ID_Encoding",
         "User-agent: FooBot\nDisallow: /\nAllow: /foo/bar/%62%61%7A\n",
         "FooBot",
         U + "/foo/bar/baz",
-        True,
+        False,
     ),
     (
         "ID_Encoding",
@@ -960,6 +1027,20 @@ GOOGLE_CASES: list[tuple[str, str, str, str, bool]] = [
     ("ID_SpecialCharacters", SPECIAL_DOLLAR, "FooBot", U + "/foo/bar/baz", True),
     ("ID_SpecialCharacters", SPECIAL_COMMENT, "FooBot", U + "/foo/bar", True),
     ("ID_SpecialCharacters", SPECIAL_COMMENT, "FooBot", U + "/foo/quz", False),
+    *[
+        ("GoogleOnly_IndexHTMLisDirectory", INDEX_HTML, "foobot", "http://foo.com" + path, ok)
+        for path, ok in (
+            ("/allowed-slash/", True),
+            ("/allowed-slash/index.htm", False),
+            ("/allowed-slash/index.html", True),
+            ("/anyother-url", False),
+        )
+    ],
+    ("GoogleOnly_LineTooLong", LONG_DISALLOW, "FooBot", U + "/fux", True),
+    ("GoogleOnly_LineTooLong", LONG_DISALLOW, "FooBot", U + LONG_D + "/fux", False),
+    ("GoogleOnly_LineTooLong", LONG_ALLOWS, "FooBot", U + "/", False),
+    ("GoogleOnly_LineTooLong", LONG_ALLOWS, "FooBot", U + LONG_A + "/qux", True),
+    ("GoogleOnly_LineTooLong", LONG_ALLOWS, "FooBot", U + LONG_B + "/fux", True),
     *[
         ("GoogleOnly_DocumentationChecks /fish", DOC_FISH, "FooBot", U + path, ok)
         for path, ok in (
@@ -1080,8 +1161,23 @@ GOOGLE_CASES: list[tuple[str, str, str, str, bool]] = [
     ),
     ("GoogleOnly_SystemTest", "", "FooBot", "", True),
     ("GoogleOnly_SystemTest", "user-agent: FooBot\ndisallow: /\n", "", "", True),
+    ("GoogleOnly_SystemTest", "user-agent: FooBot\ndisallow: /\n", "FooBot", "", False),
     ("GoogleOnly_SystemTest", "", "", "", True),
 ]
+
+# (test, URL) -> why our verdict differs from Google's there. Each has a test named after our rule.
+GOOGLE_DIVERGENCES: dict[tuple[str, str], str] = {
+    ("ID_Encoding", U + "/foo/bar/ツ"): "RFC 9309 2.2.2: both sides percent-normalised; Google "
+    "leaves encoding the URL to the caller and compares raw bytes",
+    ("ID_Encoding", U + "/foo/bar/baz"): "RFC 9309 2.2.2: %62%61%7A is unreserved ASCII, decoded "
+    "before comparison; Google compares raw bytes",
+    ("GoogleOnly_IndexHTMLisDirectory", "http://foo.com/allowed-slash/"): "Google-only: "
+    "'index.html' at the end of a pattern also allows its directory; not in RFC 9309",
+    ("GoogleOnly_LineTooLong", U + LONG_D + "/fux"): "Google-only 16,664-byte line cap: a "
+    "longer rule is used whole (only the 500 KiB file limit applies)",
+    ("GoogleOnly_LineTooLong", U + LONG_B + "/fux"): "Google-only 16,664-byte line cap: a "
+    "longer rule is used whole (only the 500 KiB file limit applies)",
+}
 
 
 @pytest.mark.parametrize(
@@ -1092,8 +1188,22 @@ GOOGLE_CASES: list[tuple[str, str, str, str, bool]] = [
 def test_google_reference_case(
     case: str, robots: str, agent: str, url: str, expected: bool
 ) -> None:
-    """Google's robots_test.cc verdicts where Google follows RFC 9309 (table above)."""
-    assert parse(robots.encode()).allowed(url, agent) is expected, case
+    """Google's robots_test.cc verdicts: ours equal Google's, except on the listed divergences,
+    where ours is the other answer (so the list stays exact)."""
+    ours = parse(robots.encode()).allowed(url, agent)
+    if (case, url) in GOOGLE_DIVERGENCES:
+        assert ours is not expected, GOOGLE_DIVERGENCES[case, url]
+    else:
+        assert ours is expected, case
+
+
+def test_google_reference_suite_139_of_145() -> None:
+    """All 145 assertions of Google's suite are here, and we agree with 139 of them."""
+    assert len(GOOGLE_CASES) == 145
+    agree = sum(parse(r.encode()).allowed(u, a) is ok for _, r, a, u, ok in GOOGLE_CASES)
+    assert agree == 139
+    divergent = [c for c in GOOGLE_CASES if (c[0], c[3]) in GOOGLE_DIVERGENCES]
+    assert len(divergent) == 145 - 139
 
 
 LINE_COUNT_FILES = {
@@ -1169,7 +1279,7 @@ def known_disagreement(robots: RobotsTxt, agent: str) -> str | None:
     lowered = agent.lower()
     for value in values:
         name = value.partition("#")[0].strip().lower()
-        same_key = agent_key(value) == agent_key(agent)
+        same_key = agent_key(value) == crawler_key(agent)
         if name not in ("*", lowered) and lowered.startswith(name) and not same_key:
             return "2: Protego matches a group's name at a left token boundary (Foo -> FooBot)"
         if same_key and name != lowered:

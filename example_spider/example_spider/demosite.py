@@ -106,7 +106,7 @@ LOREM = "<p>Plain text for the crawler to keep or drop. Nothing on this page say
 _GPTBOT = "robots.txt: User-agent: GPTBot / Disallow: /"
 _NO_TRAIN = "robots.txt Content-Usage: train-ai=n"
 _BLOG = "robots.txt Content-Usage: /blog/ train-ai=y"
-_TDM_ALL = "tdmrep.json rule 3: / reserved"
+_TDM_AFTER = "tdmrep.json rule 3: / reserved; fetched, as the page could lift it (TDMRep 1.4)"
 _UNREACHABLE = "robots.txt 503: complete disallow (and crawling forbidden)"
 _ALL = "all site files reserve"
 
@@ -173,25 +173,24 @@ _SITES: tuple[Origin, ...] = (
         common(
             site_file("/.well-known/tdmrep.json", TDMREP_JSON, ctype="application/json"),
             site_file("/tdm/policy.json", TDM_POLICY, ctype="application/ld+json"),
-            page("/", "TDM rights reserved", BEFORE, _TDM_ALL),
+            page("/", "TDM rights reserved", AFTER, _TDM_AFTER),
             page("/press-kit/", "Press kit", KEEP,
                  "tdmrep.json rule 1: /press-kit/ not reserved (first match wins)",
                  links=("embargoed.html",)),
             page("/press-kit/embargoed.html", "Embargoed release", AFTER,
                  "header tdm-reservation: 1 supersedes tdmrep.json's 0",
                  headers=(("tdm-reservation", "1"), ("tdm-policy", "${self}/tdm/policy.json"))),
-            page("/articles/", "Articles", BEFORE, _TDM_ALL,
+            page("/articles/", "Articles", AFTER, _TDM_AFTER,
                  links=("open-letter.html", "report.pdf")),
-            # Its meta 0 supersedes the file's 1 (specs.md 1.4) but is only seen after download:
-            # drop mode has already dropped the page on the file; tag mode finds it unreserved.
-            page("/articles/open-letter.html", "An open letter", BEFORE,
-                 "tdmrep.json rule 3 before download; after it, meta tdm-reservation 0 "
-                 "supersedes the file (tag mode: not reserved)",
-                 links=("report.pdf",), head='<meta name="tdm-reservation" content="0">',
-                 expect_tagged=KEEP),
-            Page("/articles/report.pdf", PDF, content_type="application/pdf", expect=BEFORE,
+            # Its meta 0 supersedes the file's 1 (specs.md 1.4): drop mode fetches the page
+            # (the file's reservation can be lifted by the page) and keeps it.
+            page("/articles/open-letter.html", "An open letter", KEEP,
+                 "meta tdm-reservation 0 supersedes tdmrep.json rule 3 (fetched to decide)",
+                 links=("report.pdf",), head='<meta name="tdm-reservation" content="0">'),
+            Page("/articles/report.pdf", PDF, content_type="application/pdf", expect=AFTER,
                  title="Annual report (PDF)",
-                 why="tdmrep.json rule 2: /articles/*.pdf$ reserved, with policy"),
+                 why="tdmrep.json rule 2: /articles/*.pdf$ reserved, with policy; no header "
+                 "lifts it"),
         ),
     ),
     Origin(

@@ -29,7 +29,7 @@ _DROPPING = frozenset({"dropped", "forbidden"})  # "forbidden": robots.txt bars 
 _SEEN_SHOWN = 2  # evidence shown for a URL nothing decided
 _STATS_SHOWN = (
     ("optout/request_dropped", "robotstxt/forbidden"),
-    ("optout/response_dropped",),
+    ("optout/response_dropped", "optout/request_deferred", "optout/deferred_lifted"),
     ("optout/item_tagged",),
 )
 

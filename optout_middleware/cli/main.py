@@ -17,7 +17,7 @@ import math
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from optout_middleware import agents
@@ -34,9 +34,10 @@ from optout_middleware.sitepolicy import (
     build_site_files,
     origin_of,
     read_site_file,
+    robots_forbids,
     site_file_url,
 )
-from optout_middleware.verdict import Purpose
+from optout_middleware.verdict import Purpose, Verdict
 
 from .fetch import (
     DEFAULT_TIMEOUT_SECS,
@@ -47,7 +48,18 @@ from .fetch import (
     Fetcher,
 )
 from .images import fetch_embedding_page
-from .render import Report, printable, render_json, render_text
+from .render import (
+    AFTER_DOWNLOAD,
+    DROPPED_AFTER,
+    DROPPED_BEFORE,
+    KEPT,
+    KEPT_RESERVED,
+    REFUSED,
+    Report,
+    printable,
+    render_json,
+    render_text,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -90,7 +102,20 @@ def _user_agent(value: str) -> str:
 
 
 def _agents(value: str) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(a.strip() for a in value.split(",") if a.strip()))
+    """Comma-separated tokens; an item ending in ``.json`` is a local ai.robots.txt robots.json
+    whose training entries are read (as OPTOUT_AI_USER_AGENTS reads it)."""
+    tokens: list[str] = []
+    for item in (a.strip() for a in value.split(",")):
+        if not item:
+            continue
+        if item.lower().endswith(".json"):
+            try:
+                tokens.extend(agents.read_robots_json(item))
+            except OptOutError as exc:
+                raise argparse.ArgumentTypeError(str(exc)) from None
+        else:
+            tokens.append(item)
+    return tuple(dict.fromkeys(tokens))
 
 
 def _timeout(value: str) -> float:
@@ -141,7 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_AGENT_TOKENS,
         metavar="TOKENS",
         help="comma-separated AI crawler tokens whose robots.txt rules and scoped directives "
-        "count as opt-outs (default: the training crawlers of optout_middleware.agents)",
+        "count as opt-outs; an item ending in .json is a local copy of ai.robots.txt's "
+        "robots.json, whose training crawlers are read (default: the training crawlers of "
+        "optout_middleware.agents)",
     )
     check.add_argument("--json", action="store_true", help="print one JSON object")
     check.add_argument(
@@ -214,11 +241,15 @@ def _check(args: argparse.Namespace) -> Report:
     page_url = None if args.embedded_in is None else _validated_url(args.embedded_in)
     if args.no_page:
         site, fetches = sites.get(origin_of(url))
+        before = evaluator.before_download(url, site)
+        step = _Step(url, before, robots_forbids(site.robots, url, token))
         return Report(
-            verdict=evaluator.before_download(url, site),
+            verdict=before,
             site=site,
             fetches=fetches,
             decided_at=url,
+            robots=_robots(token, [step]),
+            crawl=_crawl_outcomes([step], None),
             **common,
         )
 
@@ -226,16 +257,13 @@ def _check(args: argparse.Namespace) -> Report:
     page = fetcher.fetch(url, max_bytes=PAGE_MAX_BYTES, max_redirects=PAGE_MAX_REDIRECTS)
     if page.status is None or page.error is not None:
         raise CheckError(f"cannot fetch {url}: {page.error or 'no response'}")
-    # Each redirect is a new request to the middleware, checked before download on its own
-    # origin's files: a reserved hop is where the middleware would stop.
-    for hop in page.hops:
-        site, fetches = sites.get(origin_of(hop))
-        verdict = evaluator.before_download(hop, site)
-        if verdict.reserved:
-            return Report(
-                verdict=verdict, site=site, fetches=fetches, page=page, decided_at=hop, **common
-            )
-    site, fetches = sites.get(origin_of(page.final_url))
+    # Each redirect hop and the final URL is a new request to the middleware, checked before
+    # download on its own origin's files (and, with ROBOTSTXT_OBEY, against our own agent).
+    steps = []
+    for target in (*page.hops, page.final_url):
+        site, fetches = sites.get(origin_of(target))
+        before = evaluator.before_download(target, site)
+        steps.append(_Step(target, before, robots_forbids(site.robots, target, token)))
     view = ResponseView(
         page.final_url, status=page.status, headers=HeaderList(page.headers), body=page.body
     )
@@ -246,8 +274,23 @@ def _check(args: argparse.Namespace) -> Report:
         )
         extra = embedded_evidence(view, embedding.directives)
         site_evidence = (*evaluator.site_evidence(page.final_url, site), *extra)
+    final = evaluator.after_download(view, site, site_evidence)
+    common["robots"] = _robots(token, steps)
+    common["crawl"] = _crawl_outcomes(steps, final)
+    # A hop that site files reserve for good is where drop mode stops: its verdict is shown.
+    for step in steps[:-1]:
+        if _dropped_before(step.verdict):
+            hop_site, hop_fetches = sites.get(origin_of(step.url))
+            return Report(
+                verdict=step.verdict,
+                site=hop_site,
+                fetches=hop_fetches,
+                page=page,
+                decided_at=step.url,
+                **common,
+            )
     return Report(
-        verdict=evaluator.after_download(view, site, site_evidence),
+        verdict=final,
         site=site,
         fetches=fetches,
         page=page,
@@ -256,6 +299,46 @@ def _check(args: argparse.Namespace) -> Report:
         embedded_in=embedding,
         **common,
     )
+
+
+class _Step(NamedTuple):
+    """One request the middleware would see: its URL, verdict before download, and why our
+    own agent may not fetch it (None: it may)."""
+
+    url: str
+    verdict: Verdict
+    forbidden: str | None
+
+
+def _dropped_before(verdict: Verdict) -> bool:
+    """Drop mode drops before download what site files reserve and the page cannot lift."""
+    return bool(verdict.reserved) and not verdict.overridable
+
+
+def _robots(token: str, steps: list[_Step]) -> dict[str, Any]:
+    """The ROBOTSTXT_OBEY answer: the first request of the chain our agent may not fetch, else
+    the last one, allowed."""
+    refused = next((s for s in steps if s.forbidden is not None), None)
+    step = refused or steps[-1]
+    return {"agent": token, "url": step.url, "allowed": refused is None, "reason": step.forbidden}
+
+
+def _crawl_outcomes(steps: list[_Step], final: Verdict | None) -> dict[str, str]:
+    """What a crawl with ROBOTSTXT_OBEY would do with the URL, in drop mode and in tag mode,
+    following the middleware's order: site-file reservation, then robots.txt, then the page."""
+    drop = tag = ""
+    for step in steps:
+        if not drop and _dropped_before(step.verdict):
+            drop = DROPPED_BEFORE
+        if step.forbidden is not None:
+            drop = drop or REFUSED
+            tag = tag or REFUSED
+    if final is None:  # --no-page: what the page says is not known
+        return {"drop": drop or AFTER_DOWNLOAD, "tag": tag or AFTER_DOWNLOAD}
+    return {
+        "drop": drop or (DROPPED_AFTER if final.reserved else KEPT),
+        "tag": tag or (KEPT_RESERVED if final.reserved else KEPT),
+    }
 
 
 class _SiteCache:

@@ -26,7 +26,19 @@ if TYPE_CHECKING:
     from .fetch import Fetched
     from .images import EmbeddingPage
 
-__all__ = ["Report", "printable", "render_json", "render_text", "to_dict"]
+__all__ = [
+    "AFTER_DOWNLOAD",
+    "DROPPED_AFTER",
+    "DROPPED_BEFORE",
+    "KEPT",
+    "KEPT_RESERVED",
+    "REFUSED",
+    "Report",
+    "printable",
+    "render_json",
+    "render_text",
+    "to_dict",
+]
 
 _VALUE_WIDTH = 48  # table cells are cut here; --json has every value whole
 _WHERE_WIDTH = 36
@@ -48,6 +60,18 @@ class Report:
     robots_agent: str = ""
     image: ImageScan | None = None  # the page is an image: its embedded metadata
     embedded_in: EmbeddingPage | None = None  # --embedded-in: that page's directives
+    # ROBOTSTXT_OBEY's answer for our own agent: agent, url, allowed, reason (None: not checked)
+    robots: Mapping[str, Any] | None = None
+    crawl: Mapping[str, str] = field(default_factory=dict)  # "drop"/"tag" -> outcome
+
+
+# What a crawl with ROBOTSTXT_OBEY does with the URL (Report.crawl values).
+KEPT = "kept"
+KEPT_RESERVED = "kept, tagged reserved"
+DROPPED_BEFORE = "dropped before download"
+DROPPED_AFTER = "dropped after download"
+REFUSED = "refused by robots.txt"
+AFTER_DOWNLOAD = "decided after download"
 
 
 def to_dict(report: Report) -> dict[str, Any]:
@@ -60,6 +84,8 @@ def to_dict(report: Report) -> dict[str, Any]:
         "decided_at": report.decided_at or report.url,
         "user_agent": report.user_agent,
         "robots_agent": report.robots_agent,
+        "robotstxt_obey": dict(report.robots) if report.robots is not None else None,
+        "crawl": dict(report.crawl),
         "page": None
         if page is None
         else {
@@ -102,6 +128,21 @@ def render_text(report: Report) -> str:
     if report.page is not None and report.decided_at and report.decided_at != report.page.final_url:
         lines.append(
             "  (reserved before download by its site files: the middleware would not request it)"
+        )
+    robots = report.robots
+    if robots is not None:
+        agent = printable(str(robots["agent"]))
+        if robots["allowed"]:
+            lines.append(f"  robots.txt lets {agent} fetch it (ROBOTSTXT_OBEY)")
+        else:
+            lines.append(
+                f"  robots.txt FORBIDS {agent} to fetch {printable(str(robots['url']))}: "
+                f"{printable(str(robots['reason']))} (ROBOTSTXT_OBEY refuses it)"
+            )
+    if report.crawl:
+        lines.append(
+            f"  in a crawl with ROBOTSTXT_OBEY: drop mode {report.crawl.get('drop', '-')}; "
+            f"tag mode {report.crawl.get('tag', '-')}"
         )
 
     signals = [e for e in verdict.evidence if e.family != "licence"]

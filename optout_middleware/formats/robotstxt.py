@@ -21,13 +21,14 @@ Reading (RFC 9309 section 2.2; every line is tried, nothing ever raises on conte
   a missing colon when the line is exactly two words (``Disallow /x``), common misspellings of
   field names (below), and a pattern without its leading ``/`` (``Disallow: private``) gets one.
 
-User-agent matching: a ``User-agent`` value and the crawler's name are both reduced to a key,
-the leading run of letters, digits, ``-``, ``_``, ``.`` and spaces, lower-cased with runs of
-whitespace folded (``GPTBot/1.1`` and ``googlebot*`` give ``gptbot`` and ``googlebot``).
-Keys are compared whole, so a ``Foo`` group never applies to ``FooBot``. This is RFC 9309's
-token rule widened to digits, dots and spaces because real agent names have them
-(``img2dataset``, ``ChatGPT Agent``, ``Brightbot 1.0``; specs.md 6.5); unlike Google we do not
-cut a value at its first space, so ``User-agent: Foo Bar`` does not apply to ``Foo``.
+User-agent matching, as Google's reference parser reads it: a ``User-agent`` value is its first
+word (up to the first space or tab), and of that word the leading run of letters, digits, ``-``,
+``_`` and ``.``, lower-cased (:func:`agent_key`: ``GPTBot OpenAI``, ``GPTBot/1.1`` and
+``gptbot*`` all name ``gptbot``). The crawler's name is compared whole, case-insensitively
+(:func:`crawler_key`), so a ``Foo`` group never applies to ``FooBot``, and a name that is not a
+product token (``Foo Bar``) matches no group. Google keeps only letters, ``-`` and ``_``; digits and
+dots are kept here because real agent names have them (``img2dataset``, ``Ai2Bot-Dolma``,
+``bigsur.ai``; specs.md 6.2), where Google would read ``AI2Bot`` as ``AI``.
 ``*`` alone (or followed by a space, comment or other non-name character) is the wildcard;
 ``*bot`` names nobody.
 
@@ -52,7 +53,17 @@ from .robotsrules import Rule, RuleSet, make_rule
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-__all__ = ["MAX_BYTES", "Group", "Record", "RobotsTxt", "Rule", "RuleSet", "agent_key", "parse"]
+__all__ = [
+    "MAX_BYTES",
+    "Group",
+    "Record",
+    "RobotsTxt",
+    "Rule",
+    "RuleSet",
+    "agent_key",
+    "crawler_key",
+    "parse",
+]
 
 MAX_BYTES = 500 * 1024  # RFC 9309 section 2.5: parse at least 500 KiB
 
@@ -76,7 +87,9 @@ _FIELDS: dict[str, str] = {
 _FIELDS.update({k: _FIELDS[k.lower()] for k in ("User-agent", "User-Agent", "Allow", "Disallow")})
 _NAME_AND_VALUE = 2  # words on a colon-less line that is still read as "field value"
 _NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
-_AGENT_PREFIX = re.compile(r"[A-Za-z0-9._ \t-]*")  # one character class: linear, no backtracking
+# A value's name: one character class (linear, no backtracking) that stops at the first space or
+# tab, so it reads the first word only.
+_AGENT_PREFIX = re.compile(r"[A-Za-z0-9._-]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,13 +111,27 @@ class Group:
     line: int
 
 
-def agent_key(name: str) -> str:
-    """The key a ``User-agent`` value or a crawler name is matched by (module docstring)."""
-    value = name.strip()
+def agent_key(value: str) -> str:
+    """The name a ``User-agent`` value addresses: its first word's leading name, lower-cased.
+
+    ``"GPTBot OpenAI"`` and ``"GPTBot/1.1"`` give ``"gptbot"``; ``"*"`` (alone or followed by a
+    non-name character) gives ``"*"``; ``""`` means the value names nobody (``*bot``, ``/x``).
+    """
+    value = value.strip()
     if value[:1] == "*":  # "*", "* all", "*/1.0": the wildcard; "*bot" names nobody
         return "" if value[1:2] in _NAME_CHARS else "*"
     token = _AGENT_PREFIX.match(value)
-    return " ".join(token.group().lower().split()) if token else ""
+    return token.group().lower() if token else ""
+
+
+def crawler_key(user_agent: str) -> str:
+    """The key a crawler's name is looked up by: the whole name, lower-cased, as Google's
+    matcher compares it with :func:`agent_key` of each value. A name with a space, a slash or
+    other non-token characters matches no group (only the ``*`` group applies to it)."""
+    name = user_agent.strip()
+    if name[:1] == "*":
+        return "*" if name[1:2] not in _NAME_CHARS else ""
+    return " ".join(name.lower().split())
 
 
 class _Selected:
@@ -200,7 +227,7 @@ class RobotsTxt:
             pass
         if not isinstance(user_agent, str):
             raise TypeError(f"user_agent must be str, not {type(user_agent).__name__}")
-        key = agent_key(user_agent)
+        key = crawler_key(user_agent)
         selected = self._merge(key) if key else None
         if selected is None:
             selected = self._merge("*")
@@ -214,7 +241,7 @@ class RobotsTxt:
     def names_agent(self, user_agent: str) -> bool:
         """Whether a group names ``user_agent`` itself (``*`` only counts for ``*``)."""
         selected = self._select(user_agent)
-        return selected is not None and (selected.named or agent_key(user_agent) == "*")
+        return selected is not None and (selected.named or crawler_key(user_agent) == "*")
 
     def match(self, url: str, user_agent: str) -> Rule | None:
         """The rule deciding ``url`` (absolute, or a path) for ``user_agent``; None: allowed."""

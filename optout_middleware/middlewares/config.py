@@ -41,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "OPTOUT_CACHE_SIZE": 10_000,
     "OPTOUT_CACHE_TTL_SECS": 86_400,
     "OPTOUT_UNREACHABLE_RETRY_SECS": 600,
+    "OPTOUT_ROBOTSTXT_LAST_GOOD_SECS": 30 * 86_400,
     "OPTOUT_AUDIT_FILE": None,
     "OPTOUT_ITEM_FIELD": "optout",
 }
@@ -90,6 +91,24 @@ def _strings(settings: BaseSettings, name: str) -> tuple[str, ...]:
     return tuple(v.strip() for v in values)
 
 
+def _ai_agents(settings: BaseSettings) -> tuple[str, ...]:
+    """OPTOUT_AI_USER_AGENTS: tokens, and paths ending in ``.json`` to a local copy of
+    ai.robots.txt's robots.json, whose training entries are read (``agents.read_robots_json``)."""
+    name = "OPTOUT_AI_USER_AGENTS"
+    raw = settings.get(name, DEFAULTS[name])
+    values = (os.fspath(raw),) if isinstance(raw, os.PathLike) else _strings(settings, name)
+    tokens: list[str] = []
+    for value in values:
+        if not value.lower().endswith(".json"):
+            tokens.append(value)
+            continue
+        try:
+            tokens.extend(agents.read_robots_json(value))
+        except ConfigError as exc:
+            raise ConfigError(f"setting {name}={raw!r} is invalid: {exc}") from None
+    return tuple(dict.fromkeys(tokens))
+
+
 def _text(settings: BaseSettings, name: str) -> str | None:
     raw = settings.get(name, DEFAULTS[name])
     if raw is None or (isinstance(raw, str) and raw.strip()):
@@ -115,6 +134,7 @@ class OptOutConfig:
     cache_size: int = 10_000
     cache_ttl_secs: float = 86_400.0
     unreachable_retry_secs: float = 600.0
+    robotstxt_last_good_secs: float = 30 * 86_400.0  # 0: never reuse a last good robots.txt
     audit_file: Path | None = None
     item_field: str = "optout"
     robotstxt_obey: bool = False  # ROBOTSTXT_OBEY: also enforce our own agent's robots rules
@@ -155,7 +175,7 @@ class OptOutConfig:
             purpose=purpose,
             action="tag" if action == "tag" else "drop",
             user_agent=_user_agent(settings),
-            ai_user_agents=_strings(settings, "OPTOUT_AI_USER_AGENTS"),
+            ai_user_agents=_ai_agents(settings),
             signal_families=families,
             signals=_strings(settings, "OPTOUT_SIGNALS"),
             extra_robots_directives=frozenset(
@@ -168,6 +188,9 @@ class OptOutConfig:
             cache_ttl_secs=_number(settings, "OPTOUT_CACHE_TTL_SECS", minimum=1, integer=False),
             unreachable_retry_secs=_number(
                 settings, "OPTOUT_UNREACHABLE_RETRY_SECS", minimum=1, integer=False
+            ),
+            robotstxt_last_good_secs=_number(
+                settings, "OPTOUT_ROBOTSTXT_LAST_GOOD_SECS", minimum=0, integer=False
             ),
             audit_file=Path(audit) if audit is not None else None,
             item_field=item_field,

@@ -1,7 +1,10 @@
 """The downloader middleware: decides every request before download and every response after.
 
 Before download, the origin's site files give a site-level verdict (and, with ROBOTSTXT_OBEY,
-the crawler's own robots.txt Allow/Disallow): a reserved URL in drop mode is never requested.
+the crawler's own robots.txt Allow/Disallow): a reserved URL in drop mode is never requested,
+unless only evidence the page itself may supersede reserves it (``Verdict.overridable``, e.g. a
+``tdmrep.json`` ``1`` under TDMRep's "more embedded wins"): that page is fetched, decided with its
+own signals, and dropped after download if still reserved.
 After download, the response's headers and HTML head are added; a reserved response in drop mode
 never reaches spider code. Every decision is counted, logged at DEBUG, signalled and audited.
 """
@@ -17,9 +20,14 @@ from scrapy.utils.httpobj import urlparse_cached
 
 from optout_middleware.errors import ConfigError
 from optout_middleware.evaluate import Evaluator, builtin_signals
-from optout_middleware.inputs import FileState, ResponseView, SiteFiles
+from optout_middleware.inputs import ResponseView, SiteFiles
 from optout_middleware.plugin import SignalParser, load_signals
-from optout_middleware.sitepolicy import SITE_FILE_PATHS, LruPolicyCache, origin_of
+from optout_middleware.sitepolicy import (
+    SITE_FILE_PATHS,
+    LruPolicyCache,
+    origin_of,
+    robots_forbids,
+)
 from optout_middleware.verdict import Verdict
 
 from .audit import AuditWriter
@@ -41,6 +49,15 @@ __all__ = ["OptOutDownloaderMiddleware", "OptOutReserved", "build_signals", "sit
 logger = logging.getLogger(__name__)
 
 SITE_EVIDENCE_KEY = "_optout_site_evidence"  # site-level evidence, reused after download
+DEFERRED_KEY = "_optout_deferred"  # drop mode: reserved before download, but the page may lift it
+_DEFERRED_DROPPED = (
+    "reserved before download by evidence the page could supersede; fetched to decide, and "
+    "the page did not lift it"
+)
+_DEFERRED_LIFTED = (
+    "reserved before download by evidence the page could supersede; fetched to decide, and "
+    "the page's own signals lifted it"
+)
 _SITE_FILE_PATHS = frozenset(SITE_FILE_PATHS.values())
 _HTTP = frozenset({"http", "https"})
 # Site files each built-in family reads; a custom family may read any of them.
@@ -98,7 +115,8 @@ class OptOutDownloaderMiddleware:
     * ``dont_obey_robotstxt`` (bool): skip the crawler's own robots.txt rules (Scrapy's key);
       opt-out signals, robots.txt AI groups included, still apply;
     * ``optout`` (dict, set after download): the verdict, ``Verdict.to_dict()``;
-    * ``_optout_sitefile``, ``_optout_site_evidence``, ``_optout_received``: private.
+    * ``_optout_sitefile``, ``_optout_site_evidence``, ``_optout_received``,
+      ``_optout_deferred``: private.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -114,6 +132,7 @@ class OptOutDownloaderMiddleware:
             self.cache,
             site_file_kinds(config, parsers),
             unreachable_retry_secs=config.unreachable_retry_secs,
+            last_good_secs=config.robotstxt_last_good_secs,
         )
         self.stats = BatchedStats(crawler)
         self.audit = AuditWriter(config.audit_file) if config.audit_file is not None else None
@@ -160,10 +179,15 @@ class OptOutDownloaderMiddleware:
         else:
             verdict = self.evaluator.before_download(request.url, site)
             meta[SITE_EVIDENCE_KEY] = verdict.evidence
+            meta.pop(DEFERRED_KEY, None)  # a redirect's new request inherits its source's meta
             if verdict.reserved and self._drop:
-                self._decided(verdict, request, None, "dropped")
-                self._inc("optout/request_dropped")
-                raise OptOutReserved(verdict)
+                if verdict.overridable:  # the page's own signals may lift it: fetch, then decide
+                    meta[DEFERRED_KEY] = True
+                    self._inc("optout/request_deferred")
+                else:
+                    self._decided(verdict, request, None, "dropped")
+                    self._inc("optout/request_dropped")
+                    raise OptOutReserved(verdict)
         if obey:
             forbidden = self._robots_forbid(site, request.url)
             if forbidden is not None:
@@ -173,15 +197,12 @@ class OptOutDownloaderMiddleware:
 
     def _robots_forbid(self, site: SiteFiles, url: str) -> str | None:
         """Why our own agent may not fetch ``url`` under RFC 9309, or None when it may."""
-        robots = site.robots
-        if robots.state is FileState.PARSED and robots.parsed is not None:
-            rule = robots.parsed.match(url, self.config.user_agent)
-            if rule is not None and not rule.allow:
-                return f"line {rule.line} {rule.raw!r} for {self.config.user_agent!r}"
-            return None
-        if robots.state is FileState.UNREACHABLE and self.config.robotstxt_fail_closed:
-            return f"unreachable ({robots.error}); RFC 9309 assumes complete disallow"
-        return None
+        return robots_forbids(
+            site.robots,
+            url,
+            self.config.user_agent,
+            fail_closed=self.config.robotstxt_fail_closed,
+        )
 
     def process_response(self, request: Request, response: Response) -> Response:
         # At priority 100, retries, decompression and redirects (550-600) are done: this is the
@@ -211,11 +232,26 @@ class OptOutDownloaderMiddleware:
         meta["optout"] = verdict.to_dict()
         if embedded is not None:
             embedded.page_seen(meta, view, self.evaluator.context, verdict.evidence)
+        deferred = meta.pop(DEFERRED_KEY, False)
         if verdict.reserved and self._drop:
-            self._decided(verdict, request, response, "dropped")
+            self._decided(
+                verdict,
+                request,
+                response,
+                "dropped",
+                reason=_DEFERRED_DROPPED if deferred else None,
+            )
             self._inc("optout/response_dropped")
             raise OptOutReserved(verdict, response)
-        self._decided(verdict, request, response, self._action_kept)
+        if deferred:
+            self._inc("optout/deferred_lifted")
+        self._decided(
+            verdict,
+            request,
+            response,
+            self._action_kept,
+            reason=_DEFERRED_LIFTED if deferred else None,
+        )
         return response
 
     def _decided(

@@ -13,6 +13,8 @@ that waited for its own robots.txt would deadlock. Redirects are followed here, 
 to the first origin. Bodies stop downloading at the size cap (``StopDownload`` from
 ``bytes_received``), so a huge robots.txt yields its first 500 KiB, as Google reads it, instead
 of failing. Nothing here raises: a failed fetch is an UNREACHABLE file that carries the error.
+An unreachable robots.txt is replaced by the origin's last good copy when the cache keeps one
+(``LastGoodCache``) and it is young enough (``OPTOUT_ROBOTSTXT_LAST_GOOD_SECS``; RFC 9309 2.4).
 """
 
 from __future__ import annotations
@@ -32,15 +34,18 @@ from w3lib.url import safe_url_string
 
 from optout_middleware.inputs import FileState, SiteFile, SiteFiles
 from optout_middleware.sitepolicy import (
+    LAST_GOOD_SECS,
     MAX_REDIRECTS,
     SIZE_CAPS,
     TOO_MANY_REDIRECTS,
     UNREACHABLE_RETRY_SECS,
     FetchResult,
+    LastGoodCache,
     build_site_files,
     read_site_file,
     retry_due,
     site_file_url,
+    with_last_good,
 )
 
 from .signals import site_policy_fetched
@@ -77,11 +82,16 @@ class SiteFileFetcher:
         kinds: Sequence[str],
         *,
         unreachable_retry_secs: float = UNREACHABLE_RETRY_SECS,
+        last_good_secs: float = LAST_GOOD_SECS,
     ) -> None:
         self.crawler = crawler
         self.cache = cache
         self.kinds = tuple(kinds)
         self.unreachable_retry_secs = unreachable_retry_secs
+        self.last_good_secs = last_good_secs
+        # Caches that keep each origin's last good robots.txt let it stand in while robots.txt
+        # is unreachable; any other PolicyCache works as before.
+        self._last_good = cache.last_good if isinstance(cache, LastGoodCache) else None
         self._waiting: dict[str, list[Deferred[SiteFiles]]] = {}
         self._downloading = 0  # site-file downloads in flight
 
@@ -127,11 +137,27 @@ class SiteFileFetcher:
             kind: await maybe_deferred_to_future(d)
             for kind, d in zip(self.kinds, started, strict=True)
         }
-        site = build_site_files(origin, files)
+        site = self._with_last_good(origin, build_site_files(origin, files))
         await self.crawler.signals.send_catch_log_async(
             signal=site_policy_fetched, origin=origin, site=site
         )
         return site
+
+    def _with_last_good(self, origin: str, site: SiteFiles) -> SiteFiles:
+        """An unreachable robots.txt replaced by the origin's last good copy, if young enough."""
+        if site.robots.state is not FileState.UNREACHABLE or self._last_good is None:
+            return site
+        reused = with_last_good(
+            site, self._last_good(origin), now=time.time(), max_age_secs=self.last_good_secs
+        )
+        if reused is not site:
+            self._inc("optout/sitefile/robots/last_good_reused")
+            logger.info(
+                "%(url)s is unreachable; its last good copy, read %(age).0f s ago, is used",
+                {"url": reused.robots.url, "age": time.time() - (reused.robots.last_good_at or 0)},
+                extra={"spider": self.crawler.spider},
+            )
+        return reused
 
     async def _fetch_file(self, origin: str, kind: str) -> SiteFile[Any]:
         url = site_file_url(origin, kind)

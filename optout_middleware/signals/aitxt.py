@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from optout_middleware.formats.robotstxt import agent_key
+from optout_middleware.formats.robotstxt import crawler_key
 from optout_middleware.inputs import FileState
 from optout_middleware.plugin import SignalParser
 from optout_middleware.verdict import Evidence, Purpose, allows, disallows
@@ -43,7 +43,7 @@ class AiTxtSignal(SignalParser):
         rule, tied = aitxt.decide(url, user_agent, allow_wins_ties=self.allow_wins_ties)
         if rule is None:
             return ()
-        named = agent_key(user_agent) not in ("*", "") and aitxt.robots.names_agent(user_agent)
+        named = crawler_key(user_agent) not in ("*", "") and aitxt.robots.names_agent(user_agent)
         notes = []
         if rule.kind == "extension":
             notes.append("extension test on the path, query removed, any case (specs.md 4.4)")

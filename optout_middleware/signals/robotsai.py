@@ -4,6 +4,8 @@ Three kinds of evidence, all from the origin's ``/robots.txt`` (specs.md section
 
 1. An unreachable robots.txt (5xx or network error) is a complete disallow (RFC 9309
    section 2.3.1.4), so it reserves every use (``tdm``) unless the context switches that off.
+   When the site-policy layer put the last good copy in its place (``SiteFile.last_good_at``),
+   that copy is read instead, with a piece of evidence (no stance) saying so.
 2. A group that names an AI crawler's token (GPTBot, CCBot, Google-Extended, ...) expresses the
    publisher's wish for that operator's purpose: the token's Allow/Disallow verdict for the URL
    becomes evidence for the token's purpose (agents.py; unknown tokens count as ``train-ai``).
@@ -20,13 +22,14 @@ middleware enforces it separately with :meth:`RobotsTxt.allowed`, and it is not 
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
 
 from optout_middleware.agents import find_agent
 from optout_middleware.formats.patterns import request_target
 from optout_middleware.formats.robotsrules import Rule, RuleSet, make_rule
-from optout_middleware.formats.robotstxt import Record, agent_key
+from optout_middleware.formats.robotstxt import Record, crawler_key
 from optout_middleware.inputs import FileState
 from optout_middleware.memo import Memo
 from optout_middleware.plugin import SignalParser
@@ -46,6 +49,10 @@ _AI_TRAINING_FIELDS = ("disallowaitraining", "allowaitraining")
 _UNREACHABLE_NOTE = (
     "RFC 9309 section 2.3.1.4: an unreachable robots.txt (5xx or network error) means "
     "complete disallow"
+)
+_LAST_GOOD_NOTE = (
+    "RFC 9309 section 2.4: robots.txt is unreachable, so the last copy read successfully is "
+    "used in its place (at most OPTOUT_ROBOTSTXT_LAST_GOOD_SECS old)"
 )
 _AI_TRAINING_NOTE = (
     "draft-canel-robots-ai-control (expired): longest matching DisallowAITraining/"
@@ -67,6 +74,7 @@ class RobotsSignal(SignalParser):
     def __init__(self) -> None:
         # (id(robots), id(context)) -> the per-file work done once; checked by identity on use.
         self._plans: Memo[tuple[int, int], _Plan] = Memo(_PLAN_LIMIT)
+        self._last_reused: tuple[SiteFile[RobotsTxt], Evidence] | None = None
 
     def site_evidence(self, site: SiteFiles, url: str, context: Context) -> Iterable[Evidence]:
         """Evidence from the origin's robots.txt for ``url``."""
@@ -85,7 +93,28 @@ class RobotsSignal(SignalParser):
             training = plan.training.evidence(target)
             if training is not None:
                 found.append(training)
+        if robots_file.last_good_at is not None:  # unreachable now: the last good copy speaks
+            found.insert(0, self._reused(robots_file))
         return tuple(found)
+
+    def _reused(self, robots_file: SiteFile[RobotsTxt]) -> Evidence:
+        """Evidence (no stance) that robots.txt is unreachable and its last good copy is used;
+        built once per reused file."""
+        last = self._last_reused
+        if last is not None and last[0] is robots_file:
+            return last[1]
+        read_at = robots_file.last_good_at or 0.0
+        age = max(0.0, (robots_file.fetched_at or read_at) - read_at)
+        stamp = datetime.fromtimestamp(read_at, timezone.utc).isoformat(timespec="seconds")
+        evidence = Evidence(
+            family=FAMILY,
+            source=SOURCE,
+            value=robots_file.error or "unreachable; the last good copy is used",
+            url=robots_file.url,
+            note=f"{_LAST_GOOD_NOTE}; copy read {stamp} ({age / 3600:.1f} h before this attempt)",
+        )
+        self._last_reused = (robots_file, evidence)
+        return evidence
 
     def _plan(self, robots: RobotsTxt, context: Context, robots_url: str) -> _Plan:
         key = (id(robots), id(context))
@@ -106,12 +135,14 @@ _PLAN_LIMIT = 64  # (robots.txt, context) pairs remembered; holds the files aliv
 class _AgentPlan:
     """One named AI token: its purpose, its group's index in the plan, its evidence by rule."""
 
-    __slots__ = ("_evidence", "group", "known", "line", "purpose", "token", "url")
+    __slots__ = ("_evidence", "group", "how", "known", "line", "purpose", "token", "url")
 
     def __init__(self, token: str, group: int, line: int, url: str) -> None:
         known = find_agent(token)
         self.token = token
         self.known = known is not None
+        name = group_name(token)
+        self.how = "" if name == token else f"group found under {name!r}, the token's first word"
         self.purpose = known.use.purpose if known is not None else Purpose.TRAIN_AI
         self.group = group
         self.line = line
@@ -136,7 +167,9 @@ class _AgentPlan:
                 location=f"line {self.line}",
                 agent=self.token,
                 url=self.url,
-                note="a group names this agent and none of its rules matches: allowed",
+                note=_notes(
+                    "a group names this agent and none of its rules matches: allowed", self.how
+                ),
             )
         field = "Allow" if rule.allow else "Disallow"
         return Evidence(
@@ -148,8 +181,14 @@ class _AgentPlan:
             agent=self.token,
             path=rule.raw,
             url=self.url,
-            note="" if self.known else "token not in the agent table: read as train-ai",
+            note=_notes(
+                "" if self.known else "token not in the agent table: read as train-ai", self.how
+            ),
         )
+
+
+def _notes(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
 
 
 class _TrainingPlan:
@@ -200,11 +239,12 @@ class _Plan:
         by_group: dict[int, int] = {}
         seen: set[str] = set()
         for token in context.ai_agents:
-            key = agent_key(token)
-            if key in seen or key == "*" or not robots.names_agent(token):
+            name = group_name(token)
+            key = crawler_key(name)
+            if key in seen or key == "*" or not robots.names_agent(name):
                 continue
             seen.add(key)
-            group = robots.group_for(token)
+            group = robots.group_for(name)
             if group is None:  # cannot happen for a named agent; keeps the old reading
                 index = len(groups)
                 groups.append(RuleSet(()))
@@ -235,6 +275,15 @@ class _Plan:
                 else:
                     rules.append(rule_set.best(inner))
         return [agent.evidence(rules[agent.group]) for agent in self.agents]
+
+
+def group_name(token: str) -> str:
+    """The name a group for ``token`` is found under: its first word. A ``User-agent`` value is
+    read up to its first space (Google), so the group a publisher writes for a documented name
+    with a space (``User-agent: ChatGPT Agent``) addresses ``ChatGPT``; looking the token up
+    whole would never find it."""
+    words = token.split()
+    return words[0] if len(words) > 1 else token
 
 
 def _group_rules(rules: tuple[Rule, ...]) -> RuleSet | Rule | None:

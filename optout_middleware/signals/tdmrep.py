@@ -6,7 +6,9 @@ caching belong to the site-policy layer), the ``tdm-reservation`` / ``tdm-policy
 headers, and the HTML ``<meta>`` of the same names. EPUB and PDF (XMP) embedding are not read.
 
 Precedence between mechanisms (spec 1.4: file < header < meta, absence never resets) is carried
-by ``Evidence.precedence`` 0 / 1 / 2 and applied by :func:`~optout_middleware.verdict.combine`.
+by ``Evidence.precedence`` 0 / 1 / 2 and applied by :func:`~optout_middleware.verdict.combine`;
+file evidence is ``overridable``, so drop mode fetches a page the file reserves and lets the
+page's own header or meta decide (the page is dropped after download if it is still reserved).
 Reservation ``1`` disallows :attr:`Purpose.TDM`, ``0`` allows it. The ``tdm-policy`` URL is never
 fetched: it is resolved to an absolute URL and written into the evidence's ``note`` as
 ``tdm-policy=<URL>``, so the audit trail shows the licence route next to the reservation.
@@ -145,6 +147,7 @@ class TdmRepSignal(SignalParser):
                 path=s.location,
                 url=file_url,
                 note=f"{s.reason}; rule skipped, search continued (spec 1.7)",
+                overridable=True,
             )
             for s in skipped
         ]
@@ -161,6 +164,7 @@ class TdmRepSignal(SignalParser):
                     path=rule.location,
                     url=file_url,
                     note=note,
+                    overridable=True,  # the page's header or meta supersedes it (spec 1.4)
                 )
             )
         return self._built.put(key, (tdm, tuple(found)))[1]

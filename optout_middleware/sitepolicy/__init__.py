@@ -3,13 +3,17 @@
 Pure code: nothing here does I/O. A fetcher (the Scrapy middleware, the CLI) downloads
 ``site_file_url(origin, kind)``, reports what it saw as a :class:`FetchResult`, and
 :func:`read_site_file` applies the status rules; :func:`build_site_files` bundles the three files
-of an origin for the evaluator, and a :class:`PolicyCache` keeps them per origin.
+of an origin for the evaluator, and a :class:`PolicyCache` keeps them per origin;
+:func:`with_last_good` lets the last good robots.txt stand in while robots.txt is unreachable, and
+:func:`robots_forbids` is the crawler's own RFC 9309 permission (``ROBOTSTXT_OBEY``).
 """
 
 from __future__ import annotations
 
-from .cache import LruPolicyCache, PolicyCache
+from .cache import LastGoodCache, LruPolicyCache, PolicyCache
+from .lastgood import LAST_GOOD_SECS, with_last_good
 from .origin import MAX_REDIRECTS, SITE_FILE_PATHS, SIZE_CAPS, origin_of, site_file_url
+from .permission import robots_forbids
 from .rules import (
     TOO_MANY_REDIRECTS,
     UNREACHABLE_RETRY_SECS,
@@ -20,17 +24,21 @@ from .rules import (
 )
 
 __all__ = [
+    "LAST_GOOD_SECS",
     "MAX_REDIRECTS",
     "SITE_FILE_PATHS",
     "SIZE_CAPS",
     "TOO_MANY_REDIRECTS",
     "UNREACHABLE_RETRY_SECS",
     "FetchResult",
+    "LastGoodCache",
     "LruPolicyCache",
     "PolicyCache",
     "build_site_files",
     "origin_of",
     "read_site_file",
     "retry_due",
+    "robots_forbids",
     "site_file_url",
+    "with_last_good",
 ]

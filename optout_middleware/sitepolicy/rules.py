@@ -200,10 +200,11 @@ def build_site_files(origin: str, files: Mapping[str, SiteFile[Any]]) -> SiteFil
 
 
 def retry_due(site: SiteFiles, *, now: float, after_secs: float = UNREACHABLE_RETRY_SECS) -> bool:
-    """Whether a cached ``site`` has an UNREACHABLE file fetched more than ``after_secs`` ago."""
+    """Whether a cached ``site`` has an UNREACHABLE file (or a last good copy reused in place of
+    one, ``SiteFile.last_good_at``) fetched more than ``after_secs`` ago."""
     for site_file in (site.robots, site.tdmrep, site.aitxt):
         if (
-            site_file.state is FileState.UNREACHABLE
+            (site_file.state is FileState.UNREACHABLE or site_file.last_good_at is not None)
             and site_file.fetched_at is not None
             and now - site_file.fetched_at >= after_secs
         ):
