@@ -46,6 +46,7 @@ from .fetch import (
     Fetcher,
 )
 from .render import Report, printable, render_json, render_text
+from .report import add_report_command, run_report
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -153,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--no-page", action="store_true", help="do not fetch URL itself: site-wide files only"
     )
+    add_report_command(commands)
     return parser
 
 
@@ -173,6 +175,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     library_logger.addHandler(handler)
     library_logger.propagate = False
     try:
+        if args.command == "report":
+            return run_report(args, _version())
         report = _check(args)
         sys.stdout.write(render_json(report) if args.json else render_text(report))
         sys.stdout.flush()
