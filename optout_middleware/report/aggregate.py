@@ -194,7 +194,7 @@ class _Folder:
         # The C scanner json.loads ends in, without its per-call encoding detection and
         # wrapping: about a third of the time per record.
         scan: Callable[[str, int], tuple[object, int]]
-        scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  (set in __init__)
+        scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
         number = 0
         while True:
             line = readline(MAX_LINE_BYTES)
