@@ -43,8 +43,10 @@ EXAMPLES_PER_KIND = 3
 MAX_LINE_BYTES = 8 << 20  # a longer line is malformed (and skipped in pieces, not held)
 MALFORMED_SHOWN = 10  # malformed lines located per file
 OTHER_ORIGINS = "(other origins)"
-# A time bucket is a prefix of the ISO 8601 time: 1 s, 10 s, 1 min, 10 min, 1 h, 1 day, 1 month.
-BUCKET_PREFIXES = (19, 18, 16, 15, 13, 10, 7)
+# A time bucket is a prefix of the ISO 8601 time: 10 ms, 100 ms, 1 s, 10 s, 1 min, 10 min, 1 h,
+# 1 day, 1 month. A short crawl still gets a curve; a long one coarsens as it goes.
+BUCKET_PREFIXES = (22, 21, 19, 18, 16, 15, 13, 10, 7)
+_SECONDS = 19  # "2026-01-05T09:00:00": the shortest time a record may carry
 _LOCATED = ("line ", "rule ")  # positions inside a file: equal evidence groups across files
 _VALUE_CHARS = 200
 
@@ -302,13 +304,15 @@ class _Folder:
 
     def _time(self, time: object, reserved: bool | None) -> None:
         s = self.s
-        if type(time) is not str or len(time) < BUCKET_PREFIXES[0] or time[10:11] != "T":
+        if type(time) is not str or len(time) < _SECONDS or time[10:11] != "T":
             s.untimed += 1
             return
         if s.first_time is None or time < s.first_time:
             s.first_time = time
         if s.last_time is None or time > s.last_time:
             s.last_time = time
+        if time[19:20] != ".":  # no fraction of a second: bucket it at .000
+            time = time[:_SECONDS] + ".000"
         key = time[: s.bucket_prefix]
         counts = s.buckets.get(key)
         if counts is None:

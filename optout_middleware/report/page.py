@@ -9,11 +9,12 @@ Every text from an audit file (URLs, values, file names) is escaped. The tables 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
 
 from .aggregate import BUCKET_PREFIXES, OTHER_ORIGINS
-from .svg import RESERVED, UNKNOWN, UNRESERVED, bar_chart, line_chart
+from .svg import OTHER, RESERVED, UNKNOWN, UNRESERVED, bar_chart, line_chart
 
 if TYPE_CHECKING:
     from .aggregate import AuditSummary, Example, FileSummary, KindCount
@@ -177,14 +178,16 @@ def _charts(s: AuditSummary) -> str:
             "chart-origins",
             "Origins with the most reserved URLs",
             origin_rows,
-            (RESERVED, UNRESERVED),
+            (RESERVED, OTHER),
             label_chars=40,
         )
         + "</figure></section>"
     )
 
 
-def _time_points(s: AuditSummary) -> list[tuple[str, float, int]]:
+def _time_points(s: AuditSummary) -> list[tuple[str, float, float, int]]:
+    """``(label, position 0-1 along the time axis, reserved %, decisions)`` per time bucket,
+    buckets merged until there are at most MAX_TIME_POINTS."""
     buckets, prefix = s.buckets, s.bucket_prefix
     while len(buckets) > MAX_TIME_POINTS and prefix != BUCKET_PREFIXES[-1]:
         prefix = BUCKET_PREFIXES[BUCKET_PREFIXES.index(prefix) + 1]
@@ -195,16 +198,32 @@ def _time_points(s: AuditSummary) -> list[tuple[str, float, int]]:
             counts[1] += reserved
         buckets = merged
     keys = sorted(buckets)
+    starts = [_start(key + _PAD.get(prefix, "")) for key in keys]
+    known = [t for t in starts if t is not None]
+    first, last = (min(known), max(known)) if known else (None, None)
     one_day = len({k[:10] for k in keys}) == 1
-    pad = {18: "0", 15: "0"}.get(prefix, "")
     points = []
-    for key in keys:
+    for i, (key, start) in enumerate(zip(keys, starts, strict=True)):
         decided, reserved = buckets[key]
-        label = (key + pad).replace("T", " ")
+        label = (key + _PAD.get(prefix, "")).replace("T", " ")
         if one_day and prefix > 10:  # noqa: PLR2004  (longer than a date: a time is in it)
             label = label[11:]
-        points.append((label, 100 * reserved / decided if decided else 0.0, decided))
+        if start is not None and first is not None and last is not None and last > first:
+            position = (start - first) / (last - first)
+        else:
+            position = i / (len(keys) - 1) if len(keys) > 1 else 0.5
+        points.append((label, position, 100 * reserved / decided if decided else 0.0, decided))
     return points
+
+
+_PAD = {22: "0", 21: "00", 18: "0", 15: "0", 7: "-01"}  # a bucket key made a whole time
+
+
+def _start(text: str) -> float | None:
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None
 
 
 def _kinds(s: AuditSummary) -> str:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["RESERVED", "UNKNOWN", "UNRESERVED", "Series", "bar_chart", "line_chart"]
+__all__ = ["OTHER", "RESERVED", "UNKNOWN", "UNRESERVED", "Series", "bar_chart", "line_chart"]
 
 FONT = "font-family=\"system-ui, 'Segoe UI', Helvetica, Arial, sans-serif\""
 
@@ -33,6 +33,7 @@ class Series:
 RESERVED = Series("reserved", "#D55E00", "hatch")
 UNRESERVED = Series("not reserved", "#0072B2", "solid")
 UNKNOWN = Series("nothing said", "#999999", "dots")
+OTHER = Series("not reserved or nothing said", "#0072B2", "solid")
 
 
 def _defs(chart_id: str, series: Sequence[Series]) -> str:
@@ -135,14 +136,14 @@ def bar_chart(
 def line_chart(
     chart_id: str,
     title: str,
-    points: Sequence[tuple[str, float, int]],
+    points: Sequence[tuple[str, float, float, int]],
     *,
     y_label: str,
     width: int = 760,
     height: int = 260,
 ) -> str:
-    """A line of ``(x label, percentage 0-100, decisions)`` points with square markers; the
-    percentage and the count behind it are in each marker's tooltip."""
+    """A line of ``(x label, x position 0-1, percentage 0-100, decisions)`` points with square
+    markers; the percentage and the count behind it are in each marker's tooltip."""
     left, right, top, bottom = 52, 16, 20, 46
     plot_w, plot_h = width - left - right, height - top - bottom
     out = [
@@ -166,26 +167,23 @@ def line_chart(
     if not points:
         out.append(f'<text x="{left + 10}" y="{top + 30}" class="empty">no timed decisions</text>')
     n = len(points)
-    step = plot_w / (n - 1) if n > 1 else 0.0
-    coords: list[tuple[float, float]] = []
-    for i, (_label, share, _count) in enumerate(points):
-        coords.append(
-            (left + (i * step if n > 1 else plot_w / 2), top + plot_h * (1 - share / 100))
-        )
+    coords = [(left + plot_w * at, top + plot_h * (1 - share / 100)) for _, at, share, _ in points]
     if n > 1:
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
         out.append(f'<polyline points="{path}" fill="none" stroke="#D55E00" stroke-width="2"/>')
-    label_every = max(1, -(-n // 6))
-    for i, ((label, pct, count), (x, y)) in enumerate(zip(points, coords, strict=False)):
+    labelled = -1e9  # x of the last axis label: labels keep 140 px apart
+    for (label, _, pct, count), (x, y) in zip(points, coords, strict=True):
         out.append(
             f'<rect x="{x - 3.5:.1f}" y="{y - 3.5:.1f}" width="7" height="7" fill="#D55E00" '
             f'stroke="#000" stroke-width="0.6" class="point" data-x="{escape(label)}" '
             f'data-percent="{pct:.1f}" data-count="{count}">'
             f"<title>{escape(label)}: {pct:.1f}% of {_fmt(count)} decisions reserved</title></rect>"
         )
-        if i % label_every == 0:
-            # The first and last labels are anchored inward so they stay inside the chart.
-            anchor = "start" if i == 0 and n > 1 else "end" if i == n - 1 and n > 1 else "middle"
+        if x - labelled >= 140:  # noqa: PLR2004
+            labelled = x
+            # Labels near either end are anchored inward so they stay inside the chart.
+            near_left, near_right = x < left + 60, x > left + plot_w - 60
+            anchor = "start" if near_left else "end" if near_right else "middle"
             out.append(
                 f'<text x="{x:.1f}" y="{top + plot_h + 16}" text-anchor="{anchor}" class="tick">'
                 f"{escape(label)}</text>"
