@@ -6,7 +6,8 @@ bounded memory; :func:`render_page` draws it as HTML with inline SVG charts. No 
 
 from __future__ import annotations
 
-from .aggregate import AuditSummary, summarize
+from .aggregate import summarize
+from .model import AuditSummary
 from .page import render_page
 
 __all__ = ["AuditSummary", "render_page", "summarize"]

@@ -1,10 +1,13 @@
 """Streaming aggregation of audit files: any number of JSON Lines files in, one summary out.
 
-Records are read one line at a time and folded into counters, so memory depends on the number of
-origins, kinds of deciding evidence and crawls (each capped: :data:`MAX_ORIGINS`,
-:data:`MAX_KINDS`, :data:`MAX_CRAWLS`), never on the number of records. Time buckets coarsen as
-a crawl gets longer (one second, ten seconds, one minute, ... one month) to stay under
-:data:`MAX_BUCKETS`. A line that is not an audit record is counted and located, never fatal.
+Records are read one line at a time and folded into counters. Memory depends on how varied the
+records are, never on how many there are, and even that is capped, since an audit file may come
+from anywhere: origins (:data:`MAX_ORIGINS`), kinds of deciding evidence (:data:`MAX_KINDS`),
+other keys (:data:`MAX_KEYS`), every text used as a key (:data:`MAX_TEXT`), and the bytes of
+records kept whole as examples and crawl headers (:data:`MAX_KEPT_BYTES`). What comes past a cap
+is still counted, under an "other" key, and the page says so. Time buckets coarsen as a crawl gets
+longer (10 ms, ..., one month) to stay under :data:`MAX_BUCKETS`. A line that is not an audit
+record is counted and located, never fatal.
 
 Two kinds of record (README "Audit file"): decision records (``url``, ``verdict``, ...) and, from
 0.2, one crawl header per crawl (``"type": "crawl"``) with the library version and the settings
@@ -13,140 +16,41 @@ that shape verdicts. Files written before 0.2 have no header; the report says so
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .model import (
+    BUCKET_PREFIXES,
+    OTHER,
+    OTHER_ORIGINS,
+    AuditSummary,
+    Example,
+    FileSummary,
+    KindCount,
+    OriginCount,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-__all__ = [
-    "MAX_BUCKETS",
-    "MAX_CRAWLS",
-    "MAX_KINDS",
-    "MAX_ORIGINS",
-    "AuditSummary",
-    "Example",
-    "FileSummary",
-    "KindCount",
-    "OriginCount",
-    "summarize",
-]
+__all__ = ["MAX_BUCKETS", "MAX_KINDS", "MAX_ORIGINS", "coarsen", "summarize"]
 
 MAX_ORIGINS = 100_000  # origins counted one by one; later ones go to OTHER_ORIGINS
-MAX_KINDS = 2_000  # kinds of deciding evidence counted one by one; later ones go to OTHER_KIND
-MAX_CRAWLS = 1_000  # crawl headers kept
+MAX_KINDS = 2_000  # kinds of deciding evidence counted one by one; later ones in other_kinds
+MAX_KEYS = 1_000  # action/stage/purpose triples, deciding families, workers
+MAX_FAMILIES_PER_ORIGIN = 32
+MAX_TEXT = 200  # characters of any text used as a key
+MAX_KEPT_BYTES = 32 << 20  # record bytes kept whole (example verdicts, crawl headers)
 MAX_BUCKETS = 2_000  # time buckets before they coarsen
 EXAMPLES_PER_KIND = 3
 MAX_LINE_BYTES = 8 << 20  # a longer line is malformed (and skipped in pieces, not held)
 MALFORMED_SHOWN = 10  # malformed lines located per file
-OTHER_ORIGINS = "(other origins)"
-# A time bucket is a prefix of the ISO 8601 time: 10 ms, 100 ms, 1 s, 10 s, 1 min, 10 min, 1 h,
-# 1 day, 1 month. A short crawl still gets a curve; a long one coarsens as it goes.
-BUCKET_PREFIXES = (22, 21, 19, 18, 16, 15, 13, 10, 7)
 _SECONDS = 19  # "2026-01-05T09:00:00": the shortest time a record may carry
 _LOCATED = ("line ", "rule ")  # positions inside a file: equal evidence groups across files
-_VALUE_CHARS = 200
-
-
-@dataclass(slots=True)
-class FileSummary:
-    """One audit file as read: what it held and where it was malformed."""
-
-    path: str
-    size: int = 0
-    records: int = 0  # decision records
-    crawls: int = 0  # crawl header records
-    malformed: int = 0
-    malformed_lines: list[tuple[int, str]] = field(default_factory=list)  # (line, why), first few
-    error: str | None = None  # the file could not be read (missing, a directory)
-
-
-@dataclass(slots=True)
-class Example:
-    """One decision kept in full to illustrate a kind of evidence."""
-
-    url: str
-    time: str
-    action: str
-    stage: str
-    status: object
-    verdict: object  # the record's "verdict", as recorded
-    file: str
-    line: int
-
-
-@dataclass(slots=True)
-class KindCount:
-    """A kind of deciding evidence: family, source, value, agent and where (not which line)."""
-
-    family: str
-    source: str
-    value: str
-    agent: str
-    location: str
-    reserved: int = 0
-    not_reserved: int = 0  # decided by an allow
-    examples: list[Example] = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return self.reserved + self.not_reserved
-
-
-@dataclass(slots=True)
-class OriginCount:
-    """Decisions on one origin (scheme://host:port as in the URLs)."""
-
-    origin: str
-    decided: int = 0
-    reserved: int = 0
-    dropped: int = 0  # dropped before or after download, or forbidden
-    families: set[str] = field(default_factory=set)  # signal families seen in any evidence
-
-
-@dataclass(slots=True)
-class AuditSummary:
-    """Everything the report shows, folded from any number of audit files."""
-
-    files: list[FileSummary] = field(default_factory=list)
-    decided: int = 0
-    reserved: int = 0
-    not_reserved: int = 0
-    unknown: int = 0  # nothing said about the purpose
-    shapes: dict[tuple[str, str, str], int] = field(default_factory=dict)  # (action, stage,
-    # purpose) -> decisions
-    first_time: str | None = None
-    last_time: str | None = None
-    untimed: int = 0  # records without a usable time (not in the time chart)
-    buckets: dict[str, list[int]] = field(default_factory=dict)  # time prefix -> [decided, res.]
-    bucket_prefix: int = BUCKET_PREFIXES[0]
-    deciding: dict[tuple[str, bool | None], int] = field(default_factory=dict)  # (family, res.)
-    kinds: dict[tuple[str, str, str, str, str], KindCount] = field(default_factory=dict)
-    other_kinds: int = 0  # decisions whose kind came after MAX_KINDS
-    origins: dict[str, OriginCount] = field(default_factory=dict)
-    workers: dict[str, list[int]] = field(default_factory=dict)  # worker -> [decided, reserved]
-    crawls: list[dict[str, Any]] = field(default_factory=list)  # crawl headers, first MAX_CRAWLS
-    crawls_seen: int = 0
-    unknown_types: int = 0  # records of a type this version does not know (skipped)
-
-    @property
-    def malformed(self) -> int:
-        return sum(f.malformed for f in self.files)
-
-    @property
-    def purposes(self) -> dict[str, int]:
-        """Decisions per purpose."""
-        out: dict[str, int] = {}
-        for (_, _, purpose), n in self.shapes.items():
-            out[purpose] = out.get(purpose, 0) + n
-        return out
-
-    def action_count(self, action: str, stage: str | None = None) -> int:
-        """Decisions with ``action`` (and ``stage``: "request" or "response", or any)."""
-        return sum(n for (a, s, _), n in self.shapes.items() if a == action and stage in (None, s))
+_DROPPING = frozenset({"dropped", "forbidden"})
 
 
 def summarize(
@@ -181,13 +85,29 @@ def summarize(
     return summary
 
 
+def _text(value: object) -> str:
+    """``value`` as a key: a string (a record from elsewhere may hold any JSON there), cut."""
+    text = value if type(value) is str else str(value)
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "\u2026"
+
+
+def _count(counts: dict[Any, int], key: Any, other: Any) -> None:
+    """``counts[key] += 1``, or ``counts[other]`` once MAX_KEYS keys exist."""
+    if key not in counts and len(counts) >= MAX_KEYS:
+        key = other
+    counts[key] = counts.get(key, 0) + 1
+
+
 class _Folder:
     """Folds records into an :class:`AuditSummary`; the per-record code is kept flat for speed."""
 
-    __slots__ = ("s",)
+    __slots__ = ("_by_raw", "s")
 
     def __init__(self, summary: AuditSummary) -> None:
         self.s = summary
+        # Kinds by the evidence fields as recorded (line numbers and all): most records repeat
+        # a few, so most lookups skip normalising five texts.
+        self._by_raw: dict[tuple[object, ...], KindCount] = {}
 
     def read(
         self, fh: Any, info: FileSummary, done: int, progress: Callable[[int], None] | None
@@ -197,18 +117,19 @@ class _Folder:
         # wrapping: about a third of the time per record.
         scan: Callable[[str, int], tuple[object, int]]
         scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+        limit = MAX_LINE_BYTES
         number = 0
         while True:
-            line = readline(MAX_LINE_BYTES)
+            line = readline(limit)
             if not line:
                 break
             number += 1
             done += len(line)
             if progress is not None and not number & 0x1FFF:
                 progress(done)
-            if len(line) == MAX_LINE_BYTES and not line.endswith(b"\n"):
-                done += _skip_rest(fh)
-                self._bad(info, number, f"longer than {MAX_LINE_BYTES:,} bytes")
+            if len(line) == limit and not line.endswith(b"\n"):
+                done += _skip_rest(fh, limit)
+                self._bad(info, number, f"longer than {limit:,} bytes")
                 continue
             try:
                 text = line.decode("utf-8").strip()
@@ -229,9 +150,9 @@ class _Folder:
                 self._bad(info, number, "not a JSON object")
                 continue
             if "type" in record:
-                self._header(record, info)
+                self._header(record, info, len(line))
                 continue
-            wrong = self._decision(record, info, number)
+            wrong = self._decision(record, info, number, len(line))
             if wrong is not None:
                 self._bad(info, number, wrong)
         if progress is not None:
@@ -243,17 +164,26 @@ class _Folder:
         if len(info.malformed_lines) < MALFORMED_SHOWN:
             info.malformed_lines.append((number, why))
 
-    def _header(self, record: dict[str, Any], info: FileSummary) -> None:
+    def _keep(self, size: int) -> bool:
+        """Whether a record of ``size`` bytes may still be kept whole (MAX_KEPT_BYTES)."""
+        if self.s.kept_bytes + size > MAX_KEPT_BYTES:
+            return False
+        self.s.kept_bytes += size
+        return True
+
+    def _header(self, record: dict[str, Any], info: FileSummary, size: int) -> None:
         s = self.s
         if record["type"] != "crawl":
             s.unknown_types += 1
             return
         info.crawls += 1
         s.crawls_seen += 1
-        if len(s.crawls) < MAX_CRAWLS:
+        if self._keep(size):
             s.crawls.append({**record, "_file": info.path})
 
-    def _decision(self, record: dict[str, Any], info: FileSummary, number: int) -> str | None:
+    def _decision(
+        self, record: dict[str, Any], info: FileSummary, number: int, size: int
+    ) -> str | None:
         """Fold one decision record; returns why it is malformed, or None."""
         url = record.get("url")
         verdict = record.get("verdict")
@@ -271,11 +201,14 @@ class _Folder:
             s.unknown += 1
         else:
             s.not_reserved += 1
-        action = record.get("action")
         purpose = record["purpose"] if "purpose" in record else verdict.get("purpose")
-        # One counter for action, stage and purpose: a single dict update per record.
-        key = (_text(action), _text(record.get("stage")), _text(purpose))
-        s.shapes[key] = s.shapes.get(key, 0) + 1
+        shape = (record.get("action"), record.get("stage"), purpose)
+        shapes = s.shapes
+        try:  # fast path: a triple already counted (normal values are their own keys)
+            shapes[shape] += 1  # type: ignore[index]
+        except (KeyError, TypeError):
+            shape = (_text(shape[0]), _text(shape[1]), _text(purpose))
+            _count(shapes, shape, (OTHER, OTHER, OTHER))
         self._time(record.get("time"), reserved)
 
         evidence = verdict.get("evidence")
@@ -283,21 +216,21 @@ class _Folder:
         if type(evidence) is list:
             for e in evidence:
                 if type(e) is dict:
-                    families.add(_text(e.get("family")))
+                    family = e.get("family")
+                    families.add(family if type(family) is str else _text(family))
         decided = record["decided_by"] if "decided_by" in record else verdict.get("decided_by")
-        family = _text(decided.get("family")) if type(decided) is dict else ""
-        dkey = (family, reserved if family else None)
-        s.deciding[dkey] = s.deciding.get(dkey, 0) + 1
         if type(decided) is dict:
-            self._kind(decided, reserved, record=record, verdict=verdict, info=info, number=number)
+            self._kind(decided, reserved, record, info, (number, size))
+        else:
+            _count(s.deciding, ("", None), ("", None))
 
-        dropped = key[0] in _DROPPING
-        self._origin(url, reserved, dropped, families)
+        self._origin(url, reserved, shape[0] in _DROPPING, families)
         worker = record.get("worker")
         if worker is not None:
-            counts = s.workers.get(str(worker))
-            if counts is None:
-                counts = s.workers[str(worker)] = [0, 0]
+            name = _text(worker)
+            if name not in s.workers and len(s.workers) >= MAX_KEYS:
+                name = OTHER
+            counts = s.workers.setdefault(name, [0, 0])
             counts[0] += 1
             counts[1] += reserved is True
         return None
@@ -308,9 +241,9 @@ class _Folder:
             s.untimed += 1
             return
         if s.first_time is None or time < s.first_time:
-            s.first_time = time
+            s.first_time = _text(time)
         if s.last_time is None or time > s.last_time:
-            s.last_time = time
+            s.last_time = _text(time)
         if time[19:20] != ".":  # no fraction of a second: bucket it at .000
             time = time[:_SECONDS] + ".000"
         key = time[: s.bucket_prefix]
@@ -329,51 +262,68 @@ class _Folder:
         self,
         decided: dict[str, Any],
         reserved: bool | None,
-        *,
         record: dict[str, Any],
-        verdict: dict[str, Any],
         info: FileSummary,
-        number: int,
+        where: tuple[int, int],
     ) -> None:
         s = self.s
-        location = _text(decided.get("location") or "")
-        if location.startswith(_LOCATED):
-            location = ""
-        key = (
-            _text(decided.get("family")),
-            _text(decided.get("source")),
-            _text(decided.get("value"))[:_VALUE_CHARS],
-            _text(decided.get("agent") or ""),
-            location,
-        )
-        kind = s.kinds.get(key)
+        get = decided.get
+        raw = (get("family"), get("source"), get("value"), get("agent"), get("location"))
+        try:  # fast path: the same evidence, line number and all, seen before
+            kind = self._by_raw.get(raw)
+        except TypeError:  # a list or object where text belongs
+            kind = None
         if kind is None:
-            if len(s.kinds) >= MAX_KINDS:
+            kind = self._kind_of(raw)
+            if kind is None:
                 s.other_kinds += 1
+                _count(s.deciding, (OTHER, reserved), (OTHER, reserved))
                 return
-            kind = s.kinds[key] = KindCount(*key)
+        family = kind.family
+        _count(s.deciding, (family, reserved), (OTHER, reserved))
         if reserved:
             kind.reserved += 1
         else:
             kind.not_reserved += 1
         if len(kind.examples) < EXAMPLES_PER_KIND:
+            number, size = where
             kind.examples.append(
                 Example(
-                    url=str(record["url"]),
-                    time=str(record.get("time", "")),
-                    action=str(record.get("action", "")),
-                    stage=str(record.get("stage", "")),
-                    status=record.get("status"),
-                    verdict=verdict,
+                    url=_text(record["url"]) if size > MAX_TEXT else record["url"],
+                    time=_text(record.get("time", "")),
+                    action=_text(record.get("action", "")),
+                    stage=_text(record.get("stage", "")),
+                    status=record.get("status") if type(record.get("status")) is int else None,
+                    verdict=record["verdict"] if self._keep(size) else None,
                     file=info.path,
                     line=number,
                 )
             )
 
+    def _kind_of(self, raw: tuple[object, ...]) -> KindCount | None:
+        """The kind of deciding evidence ``raw`` is (family, source, value, agent, location),
+        made or found; None past MAX_KINDS."""
+        family, source, value, agent, location = map(_text, raw)
+        if raw[3] is None:
+            agent = ""
+        if raw[4] is None or location.startswith(_LOCATED):
+            location = ""
+        key = (family, source, value, agent, location)
+        s = self.s
+        kind = s.kinds.get(key)
+        if kind is None:
+            if len(s.kinds) >= MAX_KINDS:
+                return None
+            kind = s.kinds[key] = KindCount(*key)
+        if len(self._by_raw) < 4 * MAX_KINDS:
+            with contextlib.suppress(TypeError):  # unhashable: found the slow way each time
+                self._by_raw[raw] = kind
+        return kind
+
     def _origin(self, url: str, reserved: bool | None, dropped: bool, families: set[str]) -> None:
         s = self.s
         parts = url.split("/", 3)
-        origin = f"{parts[0]}//{parts[2]}".lower() if parts[2:] and not parts[1] else "?"
+        origin = _text(f"{parts[0]}//{parts[2]}".lower()) if parts[2:] and not parts[1] else "?"
         counts = s.origins.get(origin)
         if counts is None:
             if len(s.origins) >= MAX_ORIGINS:
@@ -384,16 +334,10 @@ class _Folder:
         counts.decided += 1
         counts.reserved += reserved is True
         counts.dropped += dropped
-        if families:
-            counts.families |= families
-
-
-_DROPPING = frozenset({"dropped", "forbidden"})
-
-
-def _text(value: object) -> str:
-    """``value`` as a string (a record from elsewhere may hold any JSON there)."""
-    return value if type(value) is str else str(value)
+        if families and not families <= counts.families:
+            for family in families:
+                if len(counts.families) < MAX_FAMILIES_PER_ORIGIN:
+                    counts.families.add(family)
 
 
 def coarsen(summary: AuditSummary) -> None:
@@ -411,11 +355,11 @@ def coarsen(summary: AuditSummary) -> None:
     summary.buckets = merged
 
 
-def _skip_rest(fh: Any) -> int:
+def _skip_rest(fh: Any, limit: int) -> int:
     """Read past the rest of an over-long line, in pieces; returns the bytes skipped."""
     skipped = 0
     while True:
-        piece = fh.readline(MAX_LINE_BYTES)
+        piece = fh.readline(limit)
         skipped += len(piece)
         if not piece or piece.endswith(b"\n"):
             return skipped

@@ -13,11 +13,11 @@ from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from .aggregate import BUCKET_PREFIXES, OTHER_ORIGINS
+from .model import BUCKET_PREFIXES, OTHER_ORIGINS
 from .svg import OTHER, RESERVED, UNKNOWN, UNRESERVED, bar_chart, line_chart
 
 if TYPE_CHECKING:
-    from .aggregate import AuditSummary, Example, FileSummary, KindCount
+    from .model import AuditSummary, Example, FileSummary, KindCount
 
 __all__ = ["CSP", "render_page"]
 
@@ -268,7 +268,12 @@ def _kind_row(index: int, k: KindCount) -> str:
 
 def _example(e: Example) -> str:
     status = f", status {_e(e.status)}" if e.status is not None else ""
-    verdict = json.dumps(e.verdict, indent=1, ensure_ascii=False, sort_keys=False)
+    if e.verdict is None:
+        verdict = (
+            "(verdict not kept: the report keeps at most 32 MiB of records whole; see the file)"
+        )
+    else:
+        verdict = json.dumps(e.verdict, indent=1, ensure_ascii=False)
     return (
         f'<div class="example"><p class="url">{_e(e.url)}</p><p class="meta">{_e(e.action)} '
         f"at {_e(e.stage)}{status}, {_e(e.time)}; {_e(e.file)} line {e.line}</p>"
