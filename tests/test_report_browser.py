@@ -10,6 +10,7 @@ with an outside image shows the check would catch.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -270,3 +271,25 @@ def test_report_loads_nothing_from_the_network(
         open_page(browser, unguarded)
         assert server.requested == ["/probe.png"]  # without it the control page does fetch
         assert _loaded(browser) == [server.url("/probe.png")]
+
+
+def test_report_prints_and_reads_without_colour(
+    browser: WebDriver, example: tuple[Path, Path]
+) -> None:
+    """In print media the charts stay on the page and the page prints to PDF; each series is
+    told apart by its fill pattern and its label, not only by colour."""
+    _, report = example
+    open_page(browser, report)
+    legend = browser.find_elements(By.CSS_SELECTOR, "#chart-families rect[height='12']")
+    fills = [rect.get_attribute("fill") or "" for rect in legend]
+    assert len(set(fills)) == 3
+    assert sum(not fill.startswith("url(#") for fill in fills) <= 1  # at most one plain colour
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    try:
+        assert browser.execute_script("return matchMedia('print').matches")
+        for chart in ("chart-families", "chart-share", "chart-origins"):
+            assert browser.find_element(By.ID, chart).size["width"] > 400
+        pdf = base64.b64decode(browser.print_page())
+        assert pdf.startswith(b"%PDF")
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})

@@ -134,13 +134,34 @@ def _totals(s: AuditSummary) -> str:
         for key, label, value, note in rows
     )
     purposes = ", ".join(_e(p) for p in sorted(s.purposes)) or "-"
-    span = f"{_e(s.first_time)} to {_e(s.last_time)}" if s.first_time and s.last_time else "-"
+    span = (
+        f"{_e(s.first_time)} to {_e(s.last_time)}{_duration(s.first_time, s.last_time)}"
+        if s.first_time and s.last_time
+        else "-"
+    )
     return (
         '<section id="totals"><h2>Totals</h2>'
         f'<p>Purpose: <strong id="purpose">{purposes}</strong>. '
-        f'Time span: <span id="span">{span}</span> (UTC).</p>'
+        f'Time span (UTC): <span id="span">{span}</span>.</p>'
         f"<table>{table}</table></section>"
     )
+
+
+def _duration(first: str, last: str) -> str:
+    """`` (1 h 4 min)``: how long the span is, or nothing when the times do not parse."""
+    start, end = _start(first), _start(last)
+    if start is None or end is None:
+        return ""
+    secs = end - start
+    if secs < 60:  # noqa: PLR2004
+        return f" ({secs:.1f} s)"
+    minutes, secs = divmod(round(secs), 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    parts = [f"{days} d"] if days else []
+    parts += [f"{hours} h"] if hours or days else []
+    parts += [f"{minutes} min"] if not days else []
+    return f" ({' '.join(parts)})" if hours or days else f" ({minutes} min {secs} s)"
 
 
 def _charts(s: AuditSummary) -> str:
