@@ -180,6 +180,18 @@ def test_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
     assert not (tmp_path / "r.html").exists()
 
 
+def test_report_to_standard_output_and_option_errors(tmp_path: Path) -> None:
+    """``-o -`` writes the page to stdout (nothing else there); a bad option is a usage error."""
+    path = write_audit(tmp_path / "a.jsonl", 3)
+    run = run_report(path, "-o", "-")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("<!DOCTYPE html>")
+    assert shown_totals(run.stdout)["decided"] == 3
+    bad = run_report(path, "--origins", "0")
+    assert bad.returncode == 2
+    assert "--origins: '0' must be at least 1" in bad.stderr
+
+
 # --- the page itself ---------------------------------------------------------------------------
 
 

@@ -1,4 +1,5 @@
-"""The ``optout`` command: ``optout check URL`` shows what the middleware would decide for a URL.
+"""The ``optout`` command: ``optout check URL`` shows what the middleware would decide for a URL;
+``optout report AUDIT...`` (:mod:`.report`) turns audit files into an HTML report.
 
 It downloads what the middleware downloads (the origin's ``/robots.txt``, ``/ai.txt`` and
 ``/.well-known/tdmrep.json``, then the page) with the same caps, timeouts and redirect limits,
@@ -107,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=_PROG,
         description="See which machine-readable AI opt-out signals a URL carries, and the "
-        "verdict optout-middleware would reach for it.",
+        "verdict optout-middleware would reach for it (check); turn audit files into a "
+        "compliance report (report).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
