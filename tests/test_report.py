@@ -338,7 +338,7 @@ def test_a_million_records_report_in_under_a_minute_in_bounded_memory(tmp_path: 
 
 def test_progress_bar_on_a_terminal_only(tmp_path: Path) -> None:
     """stderr on a terminal shows a progress bar; piped stderr stays clean."""
-    audit = write_audit(tmp_path / "a.jsonl", 150_000)
+    audit = write_audit(tmp_path / "a.jsonl", 80_000)
     primary, secondary = pty.openpty()
     try:
         run = subprocess.run(
