@@ -108,8 +108,10 @@ class FaultSite(LoopbackServer):
 
 
 def audit_records(path: Path) -> list[dict[str, Any]]:
-    """Every line of an audit file, each of which must be one JSON object."""
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    """Every decision record of an audit file (each line must be one JSON object); the crawl
+    header (``"type": "crawl"``) left out."""
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return [r for r in records if "type" not in r]
 
 
 def site_pages(robots: Callable[[Handler], None]) -> dict[str, Callable[[Handler], None]]:

@@ -20,6 +20,7 @@ ALLOWED: dict[str, set[str]] = {
     "formats": UTILITIES,
     "signals": UTILITIES | {"formats", "verdict", "agents", "inputs", "plugin"},
     "sitepolicy": UTILITIES | {"formats", "inputs", "verdict", "agents"},
+    "report": UTILITIES,  # audit files in, HTML out: reads records, not the verdict model
 }
 
 

@@ -9,6 +9,7 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.settings import BaseSettings, Settings
 
 from optout_middleware import OptOutAddon, OptOutDownloaderMiddleware, OptOutSpiderMiddleware
+from optout_middleware.middlewares.logstats import OptOutLogStats
 
 
 def settings_diff(**project: Any) -> dict[str, Any]:
@@ -30,10 +31,11 @@ def snapshot(settings: BaseSettings) -> dict[str, Any]:
 
 
 def test_addon_installs_both_middlewares_at_100() -> None:
-    """Both middlewares at 100; nothing else changes."""
+    """Both middlewares at 100 and the log extension; nothing else changes."""
     assert settings_diff() == {
         "DOWNLOADER_MIDDLEWARES": ({}, {OptOutDownloaderMiddleware: 100}),
         "SPIDER_MIDDLEWARES": ({}, {OptOutSpiderMiddleware: 100}),
+        "EXTENSIONS": ({}, {OptOutLogStats: 0}),
     }
 
 
@@ -45,6 +47,7 @@ def test_addon_replaces_scrapy_robots_middleware_when_obeying() -> None:
             {OptOutDownloaderMiddleware: 100, RobotsTxtMiddleware: None},
         ),
         "SPIDER_MIDDLEWARES": ({}, {OptOutSpiderMiddleware: 100}),
+        "EXTENSIONS": ({}, {OptOutLogStats: 0}),
     }
 
 

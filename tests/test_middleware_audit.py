@@ -8,6 +8,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from optout_middleware.middlewares.audit import AuditWriter
+from optout_middleware.middlewares.config import DEFAULTS, OptOutConfig
+from optout_middleware.middlewares.crawlinfo import verdict_settings
 from optout_middleware.verdict import Evidence, Purpose, Verdict, disallows
 
 if TYPE_CHECKING:
@@ -78,3 +80,26 @@ def test_core_imports_without_scrapy() -> None:
         "assert 'scrapy' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_crawl_header_names_every_verdict_setting_by_its_setting_name() -> None:
+    """The crawl header's settings are OptOutConfig's fields under their real setting names
+    (a field added later is recorded without a change), as JSON values."""
+    settings = verdict_settings(OptOutConfig())
+    not_verdict = {"OPTOUT_ENABLED", "OPTOUT_AUDIT_FILE", "OPTOUT_ITEM_FIELD", "OPTOUT_CACHE_SIZE"}
+    assert set(settings) == (set(DEFAULTS) - not_verdict) | {"ROBOTSTXT_OBEY"}
+    assert settings["OPTOUT_PURPOSE"] == "train-ai"
+    assert settings["OPTOUT_EXTRA_ROBOTS_DIRECTIVES"] == []
+    assert json.loads(json.dumps(settings)) == settings
+
+
+def test_header_record_has_a_type_and_decisions_do_not(tmp_path: Path) -> None:
+    """Readers tell the crawl header from decisions by ``type``."""
+    path = tmp_path / "audit.jsonl"
+    writer = AuditWriter(path)
+    writer.write_header({"time": "t", "settings": {"OPTOUT_PURPOSE": "tdm"}})
+    writer.write("https://e.com/a", VERDICT, action="dropped", stage="request")
+    writer.close()
+    header, decision = (json.loads(x) for x in path.read_text(encoding="utf-8").splitlines())
+    assert header == {"type": "crawl", "time": "t", "settings": {"OPTOUT_PURPOSE": "tdm"}}
+    assert "type" not in decision

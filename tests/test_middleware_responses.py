@@ -174,12 +174,17 @@ async def test_only_the_final_response_of_a_redirect_is_decided(site: Site) -> N
 
 @crawl_test
 async def test_audit_file_has_one_record_per_url_decided(site: Site, tmp_path: Path) -> None:
-    """JSON Lines: time, url, purpose, reserved, action, decided_by, full verdict."""
+    """JSON Lines: time, url, purpose, reserved, action, decided_by, full verdict; first, one
+    crawl header with the versions and the settings that shape verdicts."""
     site.pages["/robots.txt"] = (200, TEXT, b"User-agent: GPTBot\nDisallow: /site-reserved\n")
     audit = tmp_path / "audit" / "optout.jsonl"
     urls = [site.url(p) for p in ("/open", "/tdm-header", "/site-reserved")]
     await crawl(urls, OPTOUT_AUDIT_FILE=str(audit))
-    records = [json.loads(line) for line in audit.read_text().splitlines()]
+    header, *records = [json.loads(line) for line in audit.read_text().splitlines()]
+    assert header["type"] == "crawl"
+    assert header["settings"]["OPTOUT_PURPOSE"] == "train-ai"
+    assert header["library"]["optout-middleware"]
+    assert all("type" not in r for r in records)
     by_url = {r["url"]: r for r in records}
     assert sorted(by_url) == sorted(urls)
     assert by_url[site.url("/open")]["action"] == "passed"

@@ -1,4 +1,5 @@
-"""The ``optout`` command: ``optout check URL`` shows what the middleware would decide for a URL.
+"""The ``optout`` command: ``optout check URL`` shows what the middleware would decide for a URL;
+``optout report AUDIT...`` (:mod:`.report`) turns audit files into an HTML report.
 
 It downloads what the middleware downloads (the origin's ``/robots.txt``, ``/ai.txt`` and
 ``/.well-known/tdmrep.json``, then the page) with the same caps, timeouts and redirect limits,
@@ -60,6 +61,7 @@ from .render import (
     render_json,
     render_text,
 )
+from .report import add_report_command, run_report
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -133,7 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=_PROG,
         description="See which machine-readable AI opt-out signals a URL carries, and the "
-        "verdict optout-middleware would reach for it.",
+        "verdict optout-middleware would reach for it (check); turn audit files into a "
+        "compliance report (report).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -188,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="URL is an image presented by PAGE_URL: fetch that page too and apply its noai / "
         "noimageai to the image, as the middleware does for images reached from a page",
     )
+    add_report_command(commands)
     return parser
 
 
@@ -208,6 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     library_logger.addHandler(handler)
     library_logger.propagate = False
     try:
+        if args.command == "report":
+            return run_report(args, _version())
         report = _check(args)
         sys.stdout.write(render_json(report) if args.json else render_text(report))
         sys.stdout.flush()

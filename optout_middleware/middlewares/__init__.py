@@ -5,7 +5,7 @@ from __future__ import annotations
 from .addon import OptOutAddon
 from .config import OptOutConfig
 from .downloader import OptOutDownloaderMiddleware, OptOutReserved
-from .signals import optout_decided, site_policy_fetched
+from .signals import optout_decided, optout_stats_requested, site_policy_fetched
 from .spider import OptOutSpiderMiddleware
 
 __all__ = [
@@ -15,5 +15,6 @@ __all__ = [
     "OptOutReserved",
     "OptOutSpiderMiddleware",
     "optout_decided",
+    "optout_stats_requested",
     "site_policy_fetched",
 ]

@@ -14,6 +14,7 @@ from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.utils.misc import load_object
 
 from .downloader import OptOutDownloaderMiddleware
+from .logstats import OptOutLogStats
 from .spider import OptOutSpiderMiddleware
 
 if TYPE_CHECKING:
@@ -25,7 +26,8 @@ PRIORITY = 100  # downloader: after retry/decompression/redirect (550-600) in pr
 
 
 class OptOutAddon:
-    """Installs :class:`OptOutDownloaderMiddleware` and :class:`OptOutSpiderMiddleware`."""
+    """Installs :class:`OptOutDownloaderMiddleware`, :class:`OptOutSpiderMiddleware` and the
+    :class:`~optout_middleware.middlewares.logstats.OptOutLogStats` extension."""
 
     def update_settings(self, settings: BaseSettings) -> None:
         settings.setdefault_in_component_priority_dict(
@@ -34,6 +36,7 @@ class OptOutAddon:
         settings.setdefault_in_component_priority_dict(
             "SPIDER_MIDDLEWARES", OptOutSpiderMiddleware, PRIORITY
         )
+        settings.setdefault_in_component_priority_dict("EXTENSIONS", OptOutLogStats, 0)
         if (
             settings.getbool("ROBOTSTXT_OBEY")
             and settings.getbool("OPTOUT_ENABLED", True)

@@ -58,6 +58,14 @@ class AuditWriter:
             record["reason"] = reason
         self._file.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
 
+    def write_header(self, fields: dict[str, Any]) -> None:
+        """Record a crawl header (``"type": "crawl"``, README "Audit file"): once per crawl,
+        before its decisions. Decision records have no ``type``."""
+        if self._file is None:
+            return
+        record = {"type": "crawl", **fields}
+        self._file.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+
     def close(self) -> None:
         """Close the file; later writes are ignored."""
         if self._file is not None:

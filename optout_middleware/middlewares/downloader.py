@@ -32,6 +32,7 @@ from optout_middleware.verdict import Verdict
 
 from .audit import AuditWriter
 from .config import OptOutConfig
+from .crawlinfo import crawl_header
 from .embedded import EmbeddedImages
 from .fetch import SITEFILE_META_KEY, SiteFileFetcher
 from .signals import optout_decided
@@ -136,6 +137,8 @@ class OptOutDownloaderMiddleware:
         )
         self.stats = BatchedStats(crawler)
         self.audit = AuditWriter(config.audit_file) if config.audit_file is not None else None
+        if self.audit is not None:
+            self.audit.write_header(crawl_header(crawler, config, parsers))
         self._log_decisions = debug_reaches_a_handler(logger)
         self._drop = config.action == "drop"
         self._action_kept = "tagged" if config.action == "tag" else "passed"

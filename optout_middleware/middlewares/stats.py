@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 from scrapy import signals
 
+from .signals import optout_stats_requested
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
@@ -31,6 +33,7 @@ class BatchedStats:
         self._pending: dict[str, int] = {}
         self._every = self._left = max(every, 1)
         crawler.signals.connect(self.flush, signal=signals.spider_closed)
+        crawler.signals.connect(self.flush, signal=optout_stats_requested)
 
     def inc(self, key: str, count: int = 1) -> None:
         pending = self._pending
