@@ -19,12 +19,13 @@ from optout_middleware.errors import ConfigError
 from optout_middleware.evaluate import Evaluator, builtin_signals
 from optout_middleware.inputs import FileState, ResponseView, SiteFiles
 from optout_middleware.plugin import SignalParser, load_signals
-from optout_middleware.sitepolicy import SITE_FILE_PATHS, LruPolicyCache, origin_of
+from optout_middleware.sitepolicy import SITE_FILE_PATHS, origin_of
 from optout_middleware.verdict import Verdict
 
 from .audit import AuditWriter
 from .config import OptOutConfig
 from .fetch import SITEFILE_META_KEY, SiteFileFetcher
+from .redis_cache import ClusterConfig, build_policy_cache
 from .signals import optout_decided
 from .stats import BatchedStats
 
@@ -107,7 +108,8 @@ class OptOutDownloaderMiddleware:
         self.config = config = OptOutConfig.from_settings(crawler.settings)
         parsers = build_signals(config)
         self.evaluator = Evaluator(config.purpose, config.context(), parsers)
-        self.cache = LruPolicyCache(config.cache_size, config.cache_ttl_secs)
+        self.cluster = ClusterConfig.from_settings(crawler.settings)
+        self.cache = build_policy_cache(crawler, config, self.cluster)
         self.fetcher = SiteFileFetcher(
             crawler,
             self.cache,
@@ -115,7 +117,11 @@ class OptOutDownloaderMiddleware:
             unreachable_retry_secs=config.unreachable_retry_secs,
         )
         self.stats = BatchedStats(crawler)
-        self.audit = AuditWriter(config.audit_file) if config.audit_file is not None else None
+        self.audit = (
+            AuditWriter(config.audit_file, worker=self.cluster.worker_id)
+            if config.audit_file is not None
+            else None
+        )
         self._log_decisions = debug_reaches_a_handler(logger)
         self._drop = config.action == "drop"
         self._action_kept = "tagged" if config.action == "tag" else "passed"
