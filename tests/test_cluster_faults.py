@@ -6,6 +6,7 @@ in the audit file; ``OPTOUT_REDIS_REQUIRED`` stops the worker instead.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -244,3 +245,21 @@ def test_lease_holder_killed_mid_fetch_is_taken_over(
         assert site.count(path) in (1, 2)  # the dead holder may not have asked yet
     records = first.audit_records() + second.audit_records()  # every line whole
     assert [r["url"] for r in records if r["worker"] == "w2"] == [site.url("/")]
+
+
+@crawl_test
+async def test_shared_files_expire_with_the_cache_ttl(
+    origins: ThreeOrigins, redis_server: RedisServer
+) -> None:
+    """A later worker reads the origin's files from Redis instead of fetching; once
+    OPTOUT_CACHE_TTL_SECS has passed since the fetch, they are fetched again."""
+    settings = {"OPTOUT_REDIS_URL": redis_server.url, "OPTOUT_CACHE_TTL_SECS": 3}
+    first, _ = await crawl_links([origins.b.url("/")], **settings)
+    second, _ = await crawl_links([origins.b.url("/")], **settings)
+    assert origins.b.count("/robots.txt") == 1
+    await asyncio.sleep(3.1)
+    third, _ = await crawl_links([origins.b.url("/")], **settings)
+    assert origins.b.count("/robots.txt") == 2
+    assert first["optout/redis/source/fetch"] == 1
+    assert second["optout/redis/source/shared"] == 1
+    assert third["optout/redis/source/fetch"] == 1

@@ -136,7 +136,10 @@ class RedisStore:
             socket_connect_timeout=timeout_secs,
             retry=Retry(NoBackoff(), 0),  # a failure is a local fetch, not a stall
         )
-        self._errors: tuple[type[BaseException], ...] = (RedisError, OSError, asyncio.TimeoutError)
+        # Any failure of a command means "no shared answer", never a traceback in the crawl:
+        # redis-py's own errors, sockets, timeouts, and whatever else a broken reply raises.
+        # (RedisError, OSError and asyncio.TimeoutError are the expected ones.)
+        self._errors: tuple[type[BaseException], ...] = (RedisError, Exception)
         self._release = self.client.register_script(_RELEASE)
         self._extend = self.client.register_script(_EXTEND)
         self._failing = False
@@ -214,6 +217,7 @@ class _ClusterHooks:
         self.store = store
         self.cluster = cluster
         self._closing = False
+        self._close_task: asyncio.Future[None] | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -229,7 +233,9 @@ class _ClusterHooks:
             )
             engine = self.crawler.engine
             if engine is not None:
-                asyncio.ensure_future(engine.close_spider_async(reason=CLOSE_REASON))  # noqa: RUF006
+                self._close_task = asyncio.ensure_future(
+                    engine.close_spider_async(reason=CLOSE_REASON)
+                )
 
     async def spider_opened(self) -> None:
         stats = self.crawler.stats

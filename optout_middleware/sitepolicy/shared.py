@@ -24,6 +24,7 @@ themselves). Any store failure costs a local fetch, never a policy.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 import uuid
@@ -271,6 +272,8 @@ class SharedFiles:
                 attempt.fetched = await self._download(subject, missing, download)
             finally:
                 heartbeat.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await heartbeat
             await self._write(attempt.fetched)
             return Loaded({**attempt.found, **attempt.fetched}, "fetch")
         finally:
