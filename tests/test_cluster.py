@@ -209,5 +209,6 @@ def test_cluster_without_the_shared_cache_fetches_site_files_per_worker(
     origins.clear()
     workers = run_workers(3, tmp_path, origins.seeds, cluster_settings(redis_server.url), barrier=3)
     assert_clean_exit(workers)
+    print(f"\nWithout OPTOUT_REDIS_URL: {origins.site_file_requests()} site-file requests")
     assert origins.site_file_requests() > 3 * len(origins.sites)
     assert sum(w.stat("optout/redis/source/fetch") for w in workers) == 0
