@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -98,3 +100,40 @@ def test_audit_record_names_its_worker_and_starts_with_time(tmp_path: Path) -> N
     record = json.loads(line)
     assert list(record)[:2] == ["time", "worker"]
     assert record["worker"] == "host/a:12"
+
+
+def test_redis_url_needs_the_asyncio_reactor(tmp_path: Path) -> None:
+    """Another reactor cannot await redis.asyncio, and a sync client would block the reactor:
+    the crawl stops at startup naming the setting."""
+    spider = tmp_path / "spider.py"
+    spider.write_text(
+        "import scrapy\n"
+        "class S(scrapy.Spider):\n"
+        "    name = 's'\n"
+        "    async def start(self):\n"
+        "        return\n"
+        "        yield\n"
+    )
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scrapy",
+            "runspider",
+            str(spider),
+            "-s",
+            'ADDONS={"optout_middleware.OptOutAddon": 0}',
+            "-s",
+            "TWISTED_REACTOR=twisted.internet.selectreactor.SelectReactor",
+            "-s",
+            "OPTOUT_REDIS_URL=redis://127.0.0.1:1/0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": ""},
+    )
+    assert run.returncode != 0
+    assert "OPTOUT_REDIS_URL" in run.stderr
+    assert "asyncio reactor" in run.stderr

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from scrapy import signals
 from scrapy.exceptions import CloseSpider
+from scrapy.utils.asyncio import is_asyncio_available
 
 from optout_middleware.errors import ConfigError
 from optout_middleware.sitepolicy import SIZE_CAPS, LruPolicyCache
@@ -101,6 +102,14 @@ class ClusterConfig:
             ),
             required=required,
         )
+
+
+def _asyncio_available() -> bool:
+    """Whether redis.asyncio can be awaited here (never a sync client on the reactor)."""
+    try:
+        return is_asyncio_available()
+    except RuntimeError:  # no reactor yet: Scrapy installs the asyncio one by default
+        return True
 
 
 def _redacted(url: str) -> str:
@@ -264,6 +273,12 @@ def build_policy_cache(
     local = LruPolicyCache(config.cache_size, config.cache_ttl_secs)
     if cluster.redis_url is None:
         return local
+    if not _asyncio_available():
+        raise ConfigError(
+            f"setting OPTOUT_REDIS_URL={_redacted(cluster.redis_url)!r} needs Scrapy's asyncio "
+            "reactor (TWISTED_REACTOR = "
+            '"twisted.internet.asyncioreactor.AsyncioSelectorReactor", the default)'
+        )
     store = RedisStore(cluster.redis_url, timeout_secs=cluster.timeout_secs)
     hooks = _ClusterHooks(crawler, store, cluster)
     settings = LeaseSettings(
