@@ -408,3 +408,24 @@ def test_shared_cache_drops_a_local_copy_older_than_the_ttl() -> None:
     assert cache.get(ORIGIN) is site
     now[0] = 1050.0
     assert cache.get(ORIGIN) is None
+
+
+@crawl_test
+@closing
+async def test_any_document_shares_the_same_way_by_its_url(redis_server: RedisServer) -> None:
+    """The plug point for documents fetched once for many pages (an RSL licence): kind "rsl",
+    subject its URL; one download for the cluster, raw bytes for everyone."""
+    events: list[str] = []
+    licence = "https://a.example/licence.xml"
+    calls: list[tuple[str, ...]] = []
+
+    async def download(kinds: tuple[str, ...]) -> Mapping[str, FetchResult]:
+        calls.append(kinds)
+        await asyncio.sleep(0.2)
+        return {"rsl": FetchResult(licence, 200, b"<rsl/>", final_url=licence)}
+
+    workers = [worker(redis_server.url, f"w{i}", events) for i in range(2)]
+    loaded = await asyncio.gather(*(w.load(licence, ("rsl",), download) for w in workers))
+    assert calls == [("rsl",)]
+    assert [x.entries["rsl"].result.body for x in loaded] == [b"<rsl/>", b"<rsl/>"]
+    assert redis_server.client().exists(KeySchema().file_key("rsl", licence))
