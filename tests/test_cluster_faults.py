@@ -16,6 +16,8 @@ import pytest
 from scrapy.crawler import AsyncCrawlerRunner
 
 from optout_middleware.middlewares import site_policy_fetched
+from optout_middleware.sitepolicy import origin_of
+from optout_middleware.sitepolicy.entries import KeySchema
 
 from .cluster.spider import ClusterSpider
 from .cluster.workers import start_worker
@@ -206,45 +208,62 @@ class SlowFirstRobots(Site):
     def __init__(self) -> None:
         super().__init__({"/robots.txt": ROBOTS, "/": page()}, host="127.0.0.5")
         self.hang = threading.Event()
+        self.second_robots_at = 0.0  # time.monotonic() of the second robots.txt request
 
     def respond(self, handler: BaseHTTPRequestHandler) -> None:
-        if handler.path == "/robots.txt" and self.count("/robots.txt") == 1:
-            self.hang.wait(30)
+        if handler.path == "/robots.txt":
+            if self.count("/robots.txt") == 1:
+                self.hang.wait(30)
+            else:
+                self.second_robots_at = time.monotonic()
         super().respond(handler)
 
 
 def test_lease_holder_killed_mid_fetch_is_taken_over(
     redis_server: RedisServer, tmp_path: Path
 ) -> None:
-    """Worker 1 holds the origin's lease and is SIGKILLed while robots.txt downloads; worker 2
-    waits for the lease to expire (3 s, nobody extends it), takes it over and fetches. Two
-    requests per file: one aborted, one complete: one fetch per live lease."""
+    """Two workers meet one cold origin at once: the lease holder is SIGKILLed while its
+    robots.txt downloads, the other waits for the lease to expire (3 s once nobody extends it),
+    takes it over and fetches. Two requests for robots.txt, one aborted and one complete: one
+    fetch per live lease."""
     with SlowFirstRobots() as site:
-        settings = {"OPTOUT_REDIS_URL": redis_server.url, "OPTOUT_REDIS_LEASE_SECS": "3"}
-        first = start_worker("w1", tmp_path / "w1", [site.url("/")], settings)
+        settings = {
+            "OPTOUT_REDIS_URL": redis_server.url,
+            "OPTOUT_REDIS_LEASE_SECS": "3",
+            "REDIS_URL": redis_server.url,  # the spider's start barrier
+        }
+        workers = {
+            name: start_worker(name, tmp_path / name, [site.url("/")], settings, barrier=2)
+            for name in ("w1", "w2")
+        }
+        lease = KeySchema().lease_key(origin_of(site.origin))
+        client = redis_server.client()
         try:
-            deadline = time.monotonic() + 60
-            while site.count("/robots.txt") < 1:
-                assert time.monotonic() < deadline, first.output[-2000:]
-                assert first.process.poll() is None, first.output[-2000:]
+            deadline = time.monotonic() + 90
+            while site.count("/robots.txt") < 1 or not client.exists(lease):
+                assert time.monotonic() < deadline, [w.output[-2000:] for w in workers.values()]
                 time.sleep(0.05)
-            first.kill()
+            holder = workers[client.get(lease).decode().split(":")[0]]  # type: ignore[union-attr]
+            time.sleep(0.3)  # the other worker is polling by now (both passed the barrier)
+            holder.kill()
+            killed_at = time.monotonic()
         finally:
-            first.kill()
             site.hang.set()
-        assert redis_server.client().keys("optout:v1:lease:*")  # left behind by the dead
-        killed_at = time.monotonic()
-        second = start_worker("w2", tmp_path / "w2", [site.url("/")], settings)
-        assert second.wait(90) == 0, second.output[-2000:]
-    assert second.stat("optout/redis/lease_takeover") == 1
-    assert second.stat("optout/redis/source/fetch") == 1
-    assert time.monotonic() - killed_at >= 3 - 1  # not before the lease could expire
+        (survivor,) = (w for w in workers.values() if w is not holder)
+        assert survivor.wait(90) == 0, survivor.output[-2000:]
+        for worker in workers.values():
+            worker.kill()
+    assert survivor.stat("optout/redis/lease_wait") == 1
+    assert survivor.stat("optout/redis/lease_takeover") == 1
+    assert survivor.stat("optout/redis/source/fetch") == 1
+    # Not before the lease could expire: extended every second, it had 2 to 3 s left.
+    assert site.second_robots_at - killed_at >= 1.9
     assert site.count("/robots.txt") == 2
-    assert site.count("/") == 1
+    assert site.count("/") == 1  # the survivor's; the holder's waited for its policy
     for path in ("/ai.txt", "/.well-known/tdmrep.json"):
-        assert site.count(path) in (1, 2)  # the dead holder may not have asked yet
-    records = first.audit_records() + second.audit_records()  # every line whole
-    assert [r["url"] for r in records if r["worker"] == "w2"] == [site.url("/")]
+        assert site.count(path) in (1, 2)  # the holder may not have asked before it died
+    records = holder.audit_records() + survivor.audit_records()  # every line whole
+    assert [r["url"] for r in records if r["worker"] == survivor.name] == [site.url("/")]
 
 
 @crawl_test

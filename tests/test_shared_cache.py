@@ -312,9 +312,9 @@ async def test_a_dead_holders_lease_expires_and_is_taken_over(redis_server: Redi
 async def test_the_holder_extends_its_lease_while_downloading(redis_server: RedisServer) -> None:
     """A download longer than the lease keeps it (heartbeat), so nobody fetches twice."""
     events: list[str] = []
-    download = Downloads(delay=1.0)
-    one = worker(redis_server.url, "w1", events, lease_secs=0.3)
-    two = worker(redis_server.url, "w2", events, lease_secs=0.3)
+    download = Downloads(delay=2.5)  # more than twice the lease
+    one = worker(redis_server.url, "w1", events, lease_secs=1.0)
+    two = worker(redis_server.url, "w2", events, lease_secs=1.0)
     first = asyncio.ensure_future(one.load(ORIGIN, KINDS, download))
     await asyncio.sleep(0.1)
     second = await two.load(ORIGIN, KINDS, download)
