@@ -78,5 +78,6 @@ def test_example_runs_as_two_workers_sharing_site_files(
         timeout=60,
         check=True,
     ).stdout
-    assert "workers w1, w2" in summary
+    # Which worker crawled what is up to the shared queue (one may have drained it alone).
+    assert "Cluster: 2 audit files, workers w" in summary
     assert f"Demo check: all {len(LISTED)} pages went as the demo index says." in summary
