@@ -14,12 +14,15 @@ import functools
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
+import pytest
 import scrapy
 from scrapy import signals
 from scrapy.crawler import AsyncCrawlerRunner
 from scrapy.utils.defer import deferred_from_coro
 
 from optout_middleware.middlewares import optout_decided
+
+from .redis_server import RedisServer, require_binary
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Mapping
@@ -157,3 +160,23 @@ async def crawl(
     await runner.crawl(crawler, urls=list(urls), item_kind=item_kind, meta=meta, errback=errback)
     assert crawler.stats is not None
     return Crawl(crawler, items, dict(crawler.stats.get_stats()), decisions)
+
+
+# --- a real redis-server (tests/redis_server.py) ------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One redis-server for the session; tests that kill or pause one start their own."""
+    binary = require_binary()
+    with RedisServer(binary, tmp_path_factory.mktemp("redis")) as server:
+        yield server
+
+
+@pytest.fixture
+def redis_server(redis_session: RedisServer) -> RedisServer:
+    """The session's redis-server, emptied for this test."""
+    client = redis_session.client()
+    client.flushall()
+    client.close()
+    return redis_session

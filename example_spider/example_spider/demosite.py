@@ -348,15 +348,28 @@ class DemoSite(LoopbackSites):
         """The index page, which links to every page of every origin."""
         return self.url("home")
 
+    @classmethod
+    def served_at(cls, port: int) -> DemoSite:
+        """The demo site as served by another process on ``port`` (``--port``): its URLs,
+        without binding anything (each origin on its own 127.0.0.x host, as on Linux)."""
+        site = cls(port=port)
+        site.bases.update({o.name: f"http://{o.host}:{port}" for o in site.origins})
+        return site
 
-def main() -> None:
-    """Serve the demo site until interrupted."""
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the demo site until interrupted; ``--port N`` serves every origin on port N (a
+    cluster's workers then find it with ``-a demo_port=N``)."""
+    import argparse  # noqa: PLC0415
     import time  # noqa: PLC0415
 
-    with DemoSite() as site:
-        print(f"Demo site: {site.start_url}  (Ctrl-C to stop)")
+    parser = argparse.ArgumentParser(prog="python -m example_spider.demosite")
+    parser.add_argument("--port", type=int, default=0, help="one port for every origin")
+    args = parser.parse_args(argv)
+    with DemoSite(port=args.port) as site:
+        print(f"Demo site: {site.start_url}  (Ctrl-C to stop)", flush=True)
         for name, base in site.bases.items():
-            print(f"  {name:18} {base}/")
+            print(f"  {name:18} {base}/", flush=True)
         try:
             while True:
                 time.sleep(3600)

@@ -46,6 +46,7 @@ class CrawlFacts:
     demo: DemoSite | None = None
     audit_offset: int = 0  # bytes of the audit file written before this crawl
     site: str = ""  # what was crawled, when not the demo site
+    partial: bool = False  # one worker of a cluster: it saw only its share of the site
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +234,12 @@ def render_summary(facts: CrawlFacts) -> str:
         lines.append(
             "Verdicts: " + ", ".join(f"{k.rsplit('/', 1)[1]} {v}" for k, v in counters.items())
         )
-    if facts.demo is not None:
+    if facts.demo is not None and facts.partial:
+        lines.append(
+            "Demo check: not here, this worker crawled its share of the site; for the whole "
+            "cluster run: python -m example_spider.clustersummary output/optout-audit-*.jsonl"
+        )
+    elif facts.demo is not None:
         lines.extend(_demo_check(facts, last, dropped_before, dropped_after))
     return "\n".join(lines) + "\n"
 

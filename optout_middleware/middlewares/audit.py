@@ -1,5 +1,8 @@
 """The audit trail: one JSON line per URL decided, written as it happens.
 
+Each record names its worker (``OPTOUT_WORKER_ID``, by default ``hostname:pid``) and starts
+with its UTC time at a fixed width, so the files of a cluster's workers merge into one
+time-ordered file with ``LC_ALL=C sort -m -s worker-*.jsonl`` (each file is already in order).
 Each line is flushed when written, so a crawl killed hard still leaves every line before the
 kill intact (at most the line being written is lost). A record holds the full verdict with all
 of its evidence, so a decision can be re-checked later without re-crawling.
@@ -8,6 +11,7 @@ of its evidence, so a decision can be re-checked later without re-crawling.
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -22,10 +26,15 @@ __all__ = ["AuditWriter"]
 class AuditWriter:
     """Appends JSON Lines records to ``path`` (created with its parent directories)."""
 
-    __slots__ = ("_file", "path")
+    __slots__ = ("_file", "path", "worker")
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, worker: str = "") -> None:
+        # Several workers on one machine each need their own file: "%(worker)s" in the path
+        # becomes the worker id (OPTOUT_WORKER_ID, "/" made safe).
+        if "%(worker)s" in str(path):
+            path = type(path)(str(path).replace("%(worker)s", worker.replace(os.sep, "_")))
         self.path = path
+        self.worker = worker
         path.parent.mkdir(parents=True, exist_ok=True)
         # Line buffered: every record reaches the OS at its newline.
         self._file: TextIO | None = path.open("a", encoding="utf-8", buffering=1)
@@ -45,6 +54,7 @@ class AuditWriter:
             return
         record: dict[str, Any] = {
             "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            "worker": self.worker,  # OPTOUT_WORKER_ID: which process of a cluster decided
             "url": url,
             "purpose": verdict.purpose.value,
             "reserved": verdict.reserved,

@@ -44,6 +44,14 @@ DEFAULTS: dict[str, Any] = {
     "OPTOUT_ROBOTSTXT_LAST_GOOD_SECS": 30 * 86_400,
     "OPTOUT_AUDIT_FILE": None,
     "OPTOUT_ITEM_FIELD": "optout",
+    # A cluster (middlewares/redis_cache.py): the shared policy cache is off without a URL.
+    "OPTOUT_REDIS_URL": None,
+    "OPTOUT_REDIS_REQUIRED": False,
+    "OPTOUT_REDIS_KEY_PREFIX": "optout:v1",
+    "OPTOUT_REDIS_LEASE_SECS": 30,
+    "OPTOUT_REDIS_WAIT_SECS": 60,
+    "OPTOUT_REDIS_TIMEOUT_SECS": 2,
+    "OPTOUT_WORKER_ID": None,  # hostname:pid
 }
 
 # RFC 9309 section 2.2.1 product token: letters, "-" and "_" (no digits).

@@ -24,7 +24,6 @@ from optout_middleware.inputs import ResponseView, SiteFiles
 from optout_middleware.plugin import SignalParser, load_signals
 from optout_middleware.sitepolicy import (
     SITE_FILE_PATHS,
-    LruPolicyCache,
     origin_of,
     robots_forbids,
 )
@@ -35,6 +34,7 @@ from .config import OptOutConfig
 from .crawlinfo import crawl_header
 from .embedded import EmbeddedImages
 from .fetch import SITEFILE_META_KEY, SiteFileFetcher
+from .redis_cache import ClusterConfig, build_policy_cache
 from .signals import optout_decided
 from .stats import BatchedStats
 
@@ -127,7 +127,8 @@ class OptOutDownloaderMiddleware:
         self.config = config = OptOutConfig.from_settings(crawler.settings)
         parsers = build_signals(config)
         self.evaluator = Evaluator(config.purpose, config.context(), parsers)
-        self.cache = LruPolicyCache(config.cache_size, config.cache_ttl_secs)
+        self.cluster = ClusterConfig.from_settings(crawler.settings)
+        self.cache = build_policy_cache(crawler, config, self.cluster)
         self.fetcher = SiteFileFetcher(
             crawler,
             self.cache,
@@ -136,7 +137,11 @@ class OptOutDownloaderMiddleware:
             last_good_secs=config.robotstxt_last_good_secs,
         )
         self.stats = BatchedStats(crawler)
-        self.audit = AuditWriter(config.audit_file) if config.audit_file is not None else None
+        self.audit = (
+            AuditWriter(config.audit_file, worker=self.cluster.worker_id)
+            if config.audit_file is not None
+            else None
+        )
         if self.audit is not None:
             self.audit.write_header(crawl_header(crawler, config, parsers))
         self._log_decisions = debug_reaches_a_handler(logger)

@@ -47,6 +47,7 @@ from optout_middleware.sitepolicy import (
     site_file_url,
     with_last_good,
 )
+from optout_middleware.sitepolicy.shared import SharedPolicyCache
 
 from .signals import site_policy_fetched
 
@@ -131,12 +132,15 @@ class SiteFileFetcher:
         return build_site_files(origin, files)
 
     async def _fetch(self, origin: str) -> SiteFiles:
-        # Start every file first, then collect: the downloads run in parallel.
-        started = [deferred_from_coro(self._fetch_file(origin, kind)) for kind in self.kinds]
-        files = {
-            kind: await maybe_deferred_to_future(d)
-            for kind, d in zip(self.kinds, started, strict=True)
-        }
+        if isinstance(self.cache, SharedPolicyCache):  # a cluster: one worker fetches for all
+            files = await self._fetch_shared(origin, self.cache)
+        else:
+            # Start every file first, then collect: the downloads run in parallel.
+            started = [deferred_from_coro(self._fetch_file(origin, kind)) for kind in self.kinds]
+            files = {
+                kind: await maybe_deferred_to_future(d)
+                for kind, d in zip(self.kinds, started, strict=True)
+            }
         site = self._with_last_good(origin, build_site_files(origin, files))
         await self.crawler.signals.send_catch_log_async(
             signal=site_policy_fetched, origin=origin, site=site
@@ -159,13 +163,37 @@ class SiteFileFetcher:
             )
         return reused
 
+    async def _fetch_shared(self, origin: str, cache: SharedPolicyCache) -> dict[str, Any]:
+        """The files as fetched by one worker of the cluster (OPTOUT_REDIS_URL), each read
+        here with its original fetch time."""
+
+        async def download(kinds: tuple[str, ...]) -> dict[str, FetchResult]:
+            started = [deferred_from_coro(self._fetch_result(origin, kind)) for kind in kinds]
+            return {
+                kind: await maybe_deferred_to_future(d)
+                for kind, d in zip(kinds, started, strict=True)
+            }
+
+        loaded = await cache.load(origin, self.kinds, download)
+        self._inc(f"optout/redis/source/{loaded.source}")
+        return {
+            kind: self._read(kind, entry.result, now=entry.fetched_at)
+            for kind, entry in loaded.entries.items()
+        }
+
     async def _fetch_file(self, origin: str, kind: str) -> SiteFile[Any]:
+        return self._read(kind, await self._fetch_result(origin, kind))
+
+    async def _fetch_result(self, origin: str, kind: str) -> FetchResult:
         url = site_file_url(origin, kind)
         try:
-            result = await self._download(url, kind)
+            return await self._download(url, kind)
         except Exception as exc:  # noqa: BLE001  (belt and braces: _download reports its own)
-            result = FetchResult(url, None, error=_describe(exc))
-        site_file = read_site_file(kind, result)
+            return FetchResult(url, None, error=_describe(exc))
+
+    def _read(self, kind: str, result: FetchResult, *, now: float | None = None) -> SiteFile[Any]:
+        site_file = read_site_file(kind, result, now=now)
+        url = result.url
         self._inc(f"optout/sitefile/{kind}/state_count/{site_file.state.value}")
         if site_file.state is FileState.UNREACHABLE:
             logger.info(

@@ -3,6 +3,8 @@
 Without arguments it starts the demo site on loopback (see ``example_spider.demosite``), crawls
 it from its index page and stops it at the end. ``-a start_url=https://example.com/`` crawls
 that site instead, staying on its domain, for at most ``-a max_pages=20`` pages.
+``-a demo_port=N`` crawls the demo site served by ``python -m example_spider.demosite --port N``
+(a cluster's workers share it; see ``cluster_settings.py``).
 
 Either way it yields one item per page that reaches it and, when the engine stops, prints a
 summary of what was kept, dropped and tagged, and which signal decided each page.
@@ -10,16 +12,20 @@ summary of what was kept, dropped and tagged, and which signal decided each page
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urlsplit
 
 import scrapy
 from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import TextResponse
 
 from example_spider.demosite import DemoSite
 from example_spider.summary import CrawlFacts, render_summary
+from optout_middleware.middlewares.redis_cache import default_worker_id
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -35,26 +41,42 @@ class OptOutDemoSpider(scrapy.Spider):
     name = "optout_demo"
 
     def __init__(
-        self, start_url: str | None = None, max_pages: int | str = 20, **kwargs: Any
+        self,
+        start_url: str | None = None,
+        max_pages: int | str = 20,
+        demo_port: int | str | None = None,
+        idle_secs: float | str = 0,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.start_url = start_url
         self.max_pages = int(max_pages)
+        # A cluster: the demo site is served by `python -m example_spider.demosite --port N`,
+        # and a worker waits `idle_secs` for more work in the shared queue before closing.
+        self.demo_port = int(demo_port) if demo_port else None
+        self.idle_secs = float(idle_secs)
+        self._last_active = time.monotonic()
+        self.worker = default_worker_id()  # FEEDS may name files after it: %(worker)s
         self.demo: DemoSite | None = None
         self.kept: list[str] = []  # URLs whose response reached the spider
         self._scheduled: set[str] = set()
         self._domain = ""
         self.audit_offset = 0
+        self.audit_file: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.worker = crawler.settings.get("OPTOUT_WORKER_ID") or spider.worker
         audit = crawler.settings.get("OPTOUT_AUDIT_FILE")
-        if audit:  # the summary reads only what this crawl appends
+        if audit:  # one file per worker in a cluster: "%(worker)s" as the library fills it in
+            audit = str(audit).replace("%(worker)s", spider.worker.replace(os.sep, "_"))
+            spider.audit_file = audit  # the summary reads only what this crawl appends
             path = Path(audit)
             path.parent.mkdir(parents=True, exist_ok=True)
             spider.audit_offset = path.stat().st_size if path.exists() else 0
         crawler.signals.connect(spider.engine_stopped, signal=signals.engine_stopped)
+        crawler.signals.connect(spider.spider_idle, signal=signals.spider_idle)
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -62,6 +84,9 @@ class OptOutDemoSpider(scrapy.Spider):
             url = self.start_url
             self._domain = (urlsplit(url).hostname or "").removeprefix("www.")
             self.allowed_domains = [self._domain]
+        elif self.demo_port:
+            self.demo = DemoSite.served_at(self.demo_port)
+            url = self.demo.start_url
         else:
             self.demo = DemoSite()
             self.demo.start()
@@ -71,6 +96,7 @@ class OptOutDemoSpider(scrapy.Spider):
 
     def parse(self, response: Response) -> Iterator[dict[str, Any] | scrapy.Request]:
         """One item per page; then the page's links that stay in scope."""
+        self._last_active = time.monotonic()
         self.kept.append(response.url)
         is_text = isinstance(response, TextResponse)
         title = response.css("title::text").get() if is_text else None
@@ -107,6 +133,12 @@ class OptOutDemoSpider(scrapy.Spider):
             return self.demo.origin_of(url) or ""
         return urlsplit(url).netloc
 
+    def spider_idle(self) -> None:
+        """Nothing to do here now; in a cluster another worker may still add pages to the
+        shared queue, so wait up to ``idle_secs`` (like scrapy-redis's RedisSpider)."""
+        if time.monotonic() - self._last_active < self.idle_secs:
+            raise DontCloseSpider
+
     def engine_stopped(self) -> None:
         """Print the summary (stats and audit file are final now), then stop the demo site."""
         try:
@@ -114,12 +146,13 @@ class OptOutDemoSpider(scrapy.Spider):
             facts = CrawlFacts(
                 purpose=settings.get("OPTOUT_PURPOSE", "train-ai"),
                 action=settings.get("OPTOUT_ACTION", "drop"),
-                audit_file=settings.get("OPTOUT_AUDIT_FILE") or None,
+                audit_file=self.audit_file,
                 stats=self.crawler.stats.get_stats(),
                 kept=tuple(self.kept),
                 demo=self.demo,
                 audit_offset=self.audit_offset,
                 site=f"{self.start_url} (at most {self.max_pages} pages)" if self.start_url else "",
+                partial=str(settings.get("SCHEDULER", "")).startswith("scrapy_redis"),
             )
             print(render_summary(facts), flush=True)
         finally:
