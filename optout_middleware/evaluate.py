@@ -29,6 +29,7 @@ FAMILIES: tuple[str, ...] = (
     "aitxt",
     "robots-meta",
     "licence",
+    "rsl",
 )
 
 
@@ -40,6 +41,7 @@ def builtin_signals(families: Iterable[str] | None = None) -> list[SignalParser]
     from .signals.licence import LicenceSignal  # noqa: PLC0415
     from .signals.robotsai import RobotsSignal  # noqa: PLC0415
     from .signals.robotsmeta import RobotsMetaSignal  # noqa: PLC0415
+    from .signals.rsl import RslSignal  # noqa: PLC0415
     from .signals.tdmrep import TdmRepSignal  # noqa: PLC0415
 
     every: list[SignalParser] = [
@@ -50,6 +52,7 @@ def builtin_signals(families: Iterable[str] | None = None) -> list[SignalParser]
         AiTxtSignal(),
         RobotsMetaSignal(),
         LicenceSignal(),
+        RslSignal(),
     ]
     if families is None:
         return every

@@ -115,6 +115,9 @@ class Evidence:
     url: str | None = None  # the document it came from, when that is not the response itself
     precedence: int = 0  # within a family a higher precedence supersedes a lower one
     note: str = ""  # how it was read, when that is not obvious (leniency, ignored value)
+    # A response-level statement of the same family may supersede this (site-level evidence
+    # with a higher-precedence mechanism after download, e.g. an RSL robots.txt License line).
+    overridable: bool = False
 
     def stance(self, purpose: Purpose) -> Stance | None:
         """What this evidence says about exactly ``purpose`` (no hierarchy applied)."""
@@ -141,6 +144,7 @@ class Evidence:
                 "url": self.url,
                 "precedence": self.precedence,
                 "note": self.note,
+                "overridable": self.overridable,
             }
             object.__setattr__(self, "_dict", built)
         copy = built.copy()
@@ -162,6 +166,7 @@ class Evidence:
             url=data.get("url"),
             precedence=data.get("precedence", 0),
             note=data.get("note", ""),
+            overridable=data.get("overridable", False),
         )
 
 

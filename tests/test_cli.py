@@ -81,6 +81,7 @@ EVIDENCE_TYPES: dict[str, Any] = {
     "url": _NULLABLE_STR,
     "precedence": int,
     "note": str,
+    "overridable": bool,
 }
 SITE_FILE_TYPES: dict[str, Any] = {
     "url": str,

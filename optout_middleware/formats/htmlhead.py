@@ -58,6 +58,7 @@ class LinkTag:
 
     rels: frozenset[str]
     href: str
+    type: str = ""  # the type attribute, lower-cased and stripped ("" when absent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,7 @@ class HtmlHead:
     truncated: bool = False
     parsed_bytes: int = 0
     encoding: str = ""
+    rsl_scripts: tuple[str, ...] = ()  # texts of <script type="application/rsl+xml">
 
     def meta(self, name: str) -> tuple[str, ...]:
         """Contents of every meta whose (lower-case) name is ``name``."""
@@ -125,6 +127,7 @@ _CODEC_FIXUPS = {"iso8859-1": "cp1252", "ascii": "cp1252", "gb2312": "gbk"}
 _NOT_HTML_CODECS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape", "utf-7"})
 _CACHE_MAX = 512  # distinct rel values / meta names remembered (they repeat across pages)
 _CACHE_KEY_MAX = 64  # longer values are not remembered: hostile pages must not grow memory
+_RSL_TYPE = "application/rsl+xml"  # inline RSL licences (read by signals/rsl.py)
 _rels_cache: dict[str, frozenset[str]] = {}
 _names_cache: dict[str, str] = {}
 
@@ -192,7 +195,8 @@ def _collect(root: etree._Element | None, truncated: bool, parsed: int, codec: s
     metas: list[MetaTag] = []
     links: list[LinkTag] = []
     base: str | None = None
-    for el in root.iter("meta", "link", "base", "body"):
+    scripts: list[str] = []
+    for el in root.iter("meta", "link", "base", "body", "script"):
         tag = el.tag
         if tag == "meta":
             name = el.get("name")
@@ -202,14 +206,21 @@ def _collect(root: etree._Element | None, truncated: bool, parsed: int, codec: s
             rel = el.get("rel")
             href = el.get("href")
             if rel is not None and href is not None:
-                links.append(LinkTag(_rels(rel), href.strip(_ASCII_WS)))
+                kind = el.get("type")
+                links.append(
+                    LinkTag(_rels(rel), href.strip(_ASCII_WS), _name(kind) if kind else "")
+                )
         elif tag == "body":
             break
+        elif tag == "script":
+            kind = el.get("type")
+            if kind is not None and _name(kind) == _RSL_TYPE:
+                scripts.append(el.text or "")
         elif base is None:
             href = el.get("href")
             if href is not None:  # HTML: the first <base> with an href is the base
                 base = href.strip(_ASCII_WS)
-    return HtmlHead(tuple(metas), tuple(links), base, truncated, parsed, codec)
+    return HtmlHead(tuple(metas), tuple(links), base, truncated, parsed, codec, tuple(scripts))
 
 
 def _ascii_lower(value: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .cache import LruPolicyCache, PolicyCache
 from .origin import MAX_REDIRECTS, SITE_FILE_PATHS, SIZE_CAPS, origin_of, site_file_url
+from .rsl import RslDocumentStore, StoredFetch, document_ttl, read_rsl_document
 from .rules import (
     TOO_MANY_REDIRECTS,
     UNREACHABLE_RETRY_SECS,
@@ -28,8 +29,12 @@ __all__ = [
     "FetchResult",
     "LruPolicyCache",
     "PolicyCache",
+    "RslDocumentStore",
+    "StoredFetch",
     "build_site_files",
+    "document_ttl",
     "origin_of",
+    "read_rsl_document",
     "read_site_file",
     "retry_due",
     "site_file_url",
