@@ -46,7 +46,7 @@ from optout_middleware.sitepolicy import (
 from .signals import site_policy_fetched
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Awaitable, Callable, Sequence
 
     from scrapy.crawler import Crawler
     from scrapy.http import Response
@@ -84,6 +84,8 @@ class SiteFileFetcher:
         self.unreachable_retry_secs = unreachable_retry_secs
         self._waiting: dict[str, list[Deferred[SiteFiles]]] = {}
         self._downloading = 0  # site-file downloads in flight
+        # Completes a fetched origin before it is cached (the RSL documents robots.txt names).
+        self.extend: Callable[[SiteFiles], Awaitable[SiteFiles]] | None = None
 
     async def get(self, origin: str) -> SiteFiles:
         """The site files of ``origin`` (a key from ``origin_of``); never raises."""
@@ -128,6 +130,8 @@ class SiteFileFetcher:
             for kind, d in zip(self.kinds, started, strict=True)
         }
         site = build_site_files(origin, files)
+        if self.extend is not None:
+            site = await self.extend(site)
         await self.crawler.signals.send_catch_log_async(
             signal=site_policy_fetched, origin=origin, site=site
         )
