@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .cache import LruPolicyCache, PolicyCache
 from .origin import MAX_REDIRECTS, SITE_FILE_PATHS, SIZE_CAPS, origin_of, site_file_url
-from .rsl import RslDocumentStore, StoredFetch, document_ttl, read_rsl_document
+from .rsl import RSL_MAX_BYTES, RslDocumentStore, StoredFetch, document_ttl, read_rsl_document
 from .rules import (
     TOO_MANY_REDIRECTS,
     UNREACHABLE_RETRY_SECS,
@@ -22,6 +22,7 @@ from .rules import (
 
 __all__ = [
     "MAX_REDIRECTS",
+    "RSL_MAX_BYTES",
     "SITE_FILE_PATHS",
     "SIZE_CAPS",
     "TOO_MANY_REDIRECTS",
