@@ -45,6 +45,7 @@ KEEP, BEFORE, AFTER = Expect.KEEP, Expect.DROP_BEFORE, Expect.DROP_AFTER
 TEXT = "text/plain; charset=utf-8"
 CC_BY_NC = "https://creativecommons.org/licenses/by-nc/4.0/"
 RSL_XML = "application/rsl+xml"
+_RSL_LINK = '<${self}/syndicated-license.xml>; rel="license"; type="application/rsl+xml"'
 
 
 def doc(title: str, main: str, *, head: str = "", lang: str = "en") -> str:
@@ -307,8 +308,7 @@ _SITES: tuple[Origin, ...] = (
                  "license.xml content /no-ai/: prohibits ai-all"),
             page("/syndicated.html", "Syndicated article", AFTER,
                  "Link header rel=license RSL document prohibits ai-train (supersedes robots.txt)",
-                 headers=(("Link", '<${self}/syndicated-license.xml>; rel="license"; '
-                                   'type="application/rsl+xml"'),)),
+                 headers=(("Link", _RSL_LINK),)),
         ),
     ),
 )
