@@ -183,3 +183,47 @@ async def test_rsl_family_off_fetches_no_document(site: Site, licences: Site) ->
     assert len(result.items) == 2
     assert site.count("/license.xml") == 0
     assert licences.count("/page.xml") == 0
+
+
+@crawl_test
+async def test_xxe_and_billion_laughs_documents_fetch_nothing_and_reserve(licences: Site) -> None:
+    """A DTD makes a document invalid: the external entity is never requested, nothing expands."""
+    xxe = (
+        f'<?xml version="1.0"?><!DOCTYPE rsl [<!ENTITY x SYSTEM "{licences.url("/secret")}">]>'
+        f'<rsl {NS}><content url="/">&x;</content></rsl>'
+    ).encode()
+    laughs = (
+        b'<!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+        + b"".join(f'<!ENTITY a{i} "{("&a;" if i == 1 else f"&a{i - 1};") * 10}">'.encode()
+                   for i in range(1, 10))
+        + b']><rsl xmlns="https://rslstandard.org/rsl"><content url="/">&a9;</content></rsl>'
+    )  # fmt: skip
+    pages: dict[str, Any] = {
+        "/robots.txt": (200, TEXT, b"License: /xxe.xml\n"),
+        "/xxe.xml": (200, XML, xxe),
+        "/laughs.xml": (200, XML, laughs),
+        "/a": html(),
+        "/b": html(Link=link("/laughs.xml")),
+    }
+    with Site(pages, host="127.0.0.5") as hostile:
+        result = await crawl([hostile.url("/a"), hostile.url("/b")], OPTOUT_ACTION="tag")
+    assert licences.count("/secret") == 0
+    tags = {item["url"]: item["optout"] for item in result.items}
+    for path in ("/a", "/b"):
+        tag = tags[hostile.url(path)]
+        assert tag["reserved"] is True
+        assert "DOCTYPE" in tag["decided_by"]["value"]
+
+
+@crawl_test
+async def test_redirect_loop_document_is_unreadable_after_five_hops() -> None:
+    pages: dict[str, Any] = {
+        "/robots.txt": (200, TEXT, b"License: /loop0.xml\n"),
+        **{f"/loop{i}.xml": (302, {"Location": f"/loop{i + 1}.xml"}, b"") for i in range(10)},
+        "/a": html(),
+    }
+    with Site(pages, host="127.0.0.6") as looping:
+        result = await crawl([looping.url("/a")], OPTOUT_ACTION="tag")
+        hops = [p for p in looping.requested if p.startswith("/loop")]
+    assert len(hops) == 6  # the first request and five redirects
+    assert "too many redirects" in result.items[0]["optout"]["decided_by"]["value"]
