@@ -38,7 +38,7 @@ from urllib.parse import urljoin, urlsplit
 from optout_middleware.errors import ParseError
 from optout_middleware.formats.patterns import PathPattern, request_target
 from optout_middleware.formats.rsl import RslContent, RslDocument, RslLicense, parse_rsl
-from optout_middleware.inputs import FileState, SiteFile
+from optout_middleware.inputs import FileState, SiteFile, decode_header
 from optout_middleware.memo import Memo
 from optout_middleware.plugin import SignalParser
 from optout_middleware.verdict import Evidence, Purpose, Stance
@@ -160,13 +160,18 @@ def page_associations(response: ResponseView) -> tuple[Association, ...]:
     """RSL associations of one response: ``Link`` headers, then ``<link>`` and ``<script>``.
 
     Cheap when there are none: a substring test per ``Link`` header, and a look at the head
-    only for HTML whose head is already extracted for the other families.
+    only for HTML whose head is already extracted for the other families. The middleware asks
+    first (to fetch the documents), then the evaluator: the second call is a memo hit.
     """
+    global _last_page  # noqa: PLW0603  (a one-entry memo, like patterns.request_target)
+    last = _last_page
+    if last[0] is response:
+        return last[1]
     found: list[Association] = []
-    for header in response.header("Link"):
-        if "rsl+xml" not in header.lower():
+    for raw in response.headers.getlist("Link"):
+        if b"rsl+xml" not in raw.lower():  # preload, preconnect, a Creative Commons licence
             continue
-        for target, params in parse_link_header(header):
+        for target, params in parse_link_header(decode_header(raw)):
             if "license" not in params.get("rel", "").lower().split():
                 continue
             if params.get("type", "").strip().lower() != RSL_MEDIA_TYPE:
@@ -174,17 +179,21 @@ def page_associations(response: ResponseView) -> tuple[Association, ...]:
             found.append(_resolve(response.url, target, "header", "Link"))
     if response.is_html:
         head = response.head
-        base = response.url
-        for link in head.links:
-            if link.type == RSL_MEDIA_TYPE and "license" in link.rels:
-                if head.base_href:
-                    base = urljoin(response.url, head.base_href)
-                found.append(_resolve(base, link.href, "link", '<link rel="license">'))
+        if head.rsl_links:
+            base = urljoin(response.url, head.base_href) if head.base_href else response.url
+            found.extend(
+                _resolve(base, link.href, "link", '<link rel="license">') for link in head.rsl_links
+            )
         found.extend(
             Association("script", "<script>", response.url, text[:200], inline=text)
             for text in head.rsl_scripts
         )
-    return tuple(found)
+    result = tuple(found) if found else ()
+    _last_page = (response, result)
+    return result
+
+
+_last_page: tuple[ResponseView | None, tuple[Association, ...]] = (None, ())
 
 
 def _origin(url: str) -> str:
