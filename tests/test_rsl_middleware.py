@@ -86,6 +86,8 @@ async def test_drop_mode_never_hands_the_spider_an_rsl_reserved_page(
     assert result.stats["optout/response_dropped"] == 2
     assert site.count("/license.xml") == 1
     assert licences.count("/page.xml") == 1  # two pages link it: fetched once
+    first_page = min(site.requested.index(site.url(p)[len(site.origin) :]) for p in ("/open",))
+    assert site.requested.index("/license.xml") < first_page  # before any page of the origin
 
 
 @crawl_test
@@ -227,3 +229,16 @@ async def test_redirect_loop_document_is_unreadable_after_five_hops() -> None:
         hops = [p for p in looping.requested if p.startswith("/loop")]
     assert len(hops) == 6  # the first request and five redirects
     assert "too many redirects" in result.items[0]["optout"]["decided_by"]["value"]
+
+
+@crawl_test
+async def test_license_line_without_an_http_url_is_an_unreadable_association() -> None:
+    pages: dict[str, Any] = {
+        "/robots.txt": (200, TEXT, b"License: ftp://x.example/l.xml\n"),
+        "/a": html(),
+    }
+    with Site(pages, host="127.0.0.7") as odd:
+        dropped = await crawl([odd.url("/a")])
+        kept = await crawl([odd.url("/a")], OPTOUT_PURPOSE="search")
+    assert dropped.items == []
+    assert len(kept.items) == 1

@@ -15,7 +15,12 @@ from optout_middleware.inputs import (
     SiteFile,
     SiteFiles,
 )
-from optout_middleware.signals.rsl import RslSignal, page_associations, site_associations
+from optout_middleware.signals.rsl import (
+    NO_DOCUMENT,
+    RslSignal,
+    page_associations,
+    site_associations,
+)
 from optout_middleware.sitepolicy import FetchResult, read_rsl_document
 from optout_middleware.verdict import Purpose, Verdict
 
@@ -460,3 +465,50 @@ def test_no_license_lines_no_evidence() -> None:
 
 def test_parse_rsl_used_by_the_signal_is_the_format_parser() -> None:
     assert parse_rsl(AI_ALL).contents[0].licenses[0].prohibited("usage") == ("ai-all",)
+
+
+def test_robots_license_after_a_blank_line_at_the_end_still_applies() -> None:
+    """rsl.md 6 #16: under RFC 9309 it belongs to the last group; the `*` fallback reaches it."""
+    robots = "User-agent: *\nDisallow: /x\n\nLicense: https://news.example/l.xml\n"
+    s = site(robots, {})
+    assert [a.url for a in site_associations(s, CTX)] == ["https://news.example/l.xml"]
+    named = site("User-agent: ExampleBot\nAllow: /\n\n" + robots, {})
+    assert [a.url for a in site_associations(named, CTX)] == ["https://news.example/l.xml"]
+
+
+def test_robots_protocol_relative_license_is_resolved_with_a_note() -> None:
+    (assoc,) = site_associations(site("License: //cdn.example/l.xml\n", {}), CTX)
+    assert assoc.url == "https://cdn.example/l.xml"
+    assert "relative URL" in assoc.note
+
+
+def test_robots_license_that_is_not_http_is_unreadable() -> None:
+    s = site("License: ftp://news.example/l.xml\n", {"": NO_DOCUMENT})
+    assert verdict(s, "/x", Purpose.TRAIN_AI).reserved is True
+    assert verdict(s, "/x", Purpose.SEARCH).reserved is None
+
+
+def test_creative_commons_link_stays_licence_evidence() -> None:
+    from optout_middleware.signals.licence import LicenceSignal  # noqa: PLC0415
+
+    cc = '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">'
+    view = page(ORIGIN + "/x", head=cc)
+    v = Evaluator(Purpose.TRAIN_AI, CTX, [LicenceSignal(), RslSignal()]).after_download(
+        view, SiteFiles()
+    )
+    assert [e.family for e in v.evidence] == ["licence"]
+    assert v.reserved is None
+
+
+def test_head_visits_scripts_only_when_it_mentions_the_rsl_type() -> None:
+    from optout_middleware.formats.htmlhead import extract_head  # noqa: PLC0415
+
+    rsl_script = '<script type="Application/RSL+XML"><rsl/></script>'
+    head = extract_head(f"<html><head>{rsl_script}</head><body></body></html>".encode())
+    assert head.rsl_scripts == ("<rsl/>",)
+    other = extract_head(b'<html><head><script type="text/x">rsl</script></head><body></body>')
+    assert other.rsl_scripts == ()
+    link = '<link rel="License nofollow" type=" application/rsl+xml" href="/l.xml">'
+    linked = extract_head(f"<html><head>{link}</head><body></body></html>".encode())
+    assert [x.href for x in linked.rsl_links] == ["/l.xml"]
+    assert linked.links[0].type == "application/rsl+xml"

@@ -28,7 +28,7 @@ from optout_middleware.errors import OptOutError
 from optout_middleware.evaluate import Evaluator, builtin_signals
 from optout_middleware.inputs import Context, HeaderList, ResponseView
 from optout_middleware.plugin import load_signals
-from optout_middleware.signals.rsl import page_associations, site_associations
+from optout_middleware.signals.rsl import NO_DOCUMENT, page_associations, site_associations
 from optout_middleware.sitepolicy import (
     MAX_REDIRECTS,
     RSL_MAX_BYTES,
@@ -294,9 +294,10 @@ class _SiteCache:
                 fetches = {kind: future.result() for kind, future in futures.items()}
             files = {kind: read_site_file(kind, f.as_fetch_result()) for kind, f in fetches.items()}
             site = build_site_files(origin, files)
-            named = [a.url for a in site_associations(site, self._context) if a.url]
+            named = site_associations(site, self._context)
             if named:  # robots.txt License: documents, read before any page (as the middleware)
-                site = dataclasses.replace(site, rsl=tuple(self.rsl_documents(named).values()))
+                read = self.rsl_documents([a.url for a in named if a.url])
+                site = dataclasses.replace(site, rsl=tuple(read.values()) or (NO_DOCUMENT,))
             self._done[origin] = (site, fetches)
         return self._done[origin]
 

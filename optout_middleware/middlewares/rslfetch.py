@@ -26,7 +26,7 @@ from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 
 from optout_middleware.inputs import FileState, SiteFile
-from optout_middleware.signals.rsl import site_associations
+from optout_middleware.signals.rsl import NO_DOCUMENT, site_associations
 from optout_middleware.sitepolicy import FetchResult, RslDocumentStore, StoredFetch
 
 from .fetch import _describe
@@ -115,11 +115,11 @@ class RslDocumentFetcher:
 
     async def attach_site_documents(self, site: SiteFiles) -> SiteFiles:
         """``site`` with the documents its robots.txt ``License:`` lines name for our crawler."""
-        urls = [a.url for a in site_associations(site, self.context) if a.url]
-        if not urls:
+        associations = site_associations(site, self.context)
+        if not associations:
             return site
-        documents = await self.get_many(urls)
-        return dataclasses.replace(site, rsl=tuple(documents.values()))
+        documents = await self.get_many(a.url for a in associations if a.url)
+        return dataclasses.replace(site, rsl=tuple(documents.values()) or (NO_DOCUMENT,))
 
     def _inc(self, key: str) -> None:
         if self.crawler.stats is not None:

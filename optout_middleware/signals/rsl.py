@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FAMILY",
+    "NO_DOCUMENT",
     "RSL_MEDIA_TYPE",
     "Association",
     "RslSignal",
@@ -101,6 +102,11 @@ _RANK = {
     ATTRIBUTION: 4,
     ALLOWED: 5,
 }
+
+
+# Stands in ``SiteFiles.rsl`` when robots.txt names no fetchable document (only ``ftp:`` or
+# garbage values): the fetchers store it so that ``site_evidence`` still reads those lines.
+NO_DOCUMENT: SiteFile[RslDocument] = SiteFile(FileState.ABSENT, error="no http(s) document URL")
 
 
 @dataclass(frozen=True, slots=True)
@@ -493,7 +499,7 @@ class RslSignal(SignalParser):
 
     def site_evidence(self, site: SiteFiles, url: str, context: Context) -> Iterable[Evidence]:
         """Evidence from the documents robots.txt ``License:`` lines name (fetched already)."""
-        if not site.rsl:  # no License: line named a document (the common case)
+        if not site.rsl:  # no License: line (the common case); else documents or NO_DOCUMENT
             return ()
         memo = _site_memo.get(id(site))
         if memo is None or memo[0] is not site or memo[1] is not context:
