@@ -512,3 +512,12 @@ def test_head_visits_scripts_only_when_it_mentions_the_rsl_type() -> None:
     linked = extract_head(f"<html><head>{link}</head><body></body></html>".encode())
     assert [x.href for x in linked.rsl_links] == ["/l.xml"]
     assert linked.links[0].type == "application/rsl+xml"
+
+
+def test_inline_script_governs_its_page_whatever_its_content_url() -> None:
+    """rsl.md 2.3: a non-empty url names the canonical (e.g. syndicated) asset, not a scope."""
+    script = doc(content(lic('<prohibits type="usage">ai-train</prohibits>'),
+                         url="https://original.example/story"))  # fmt: skip
+    view = page(ORIGIN + "/copy", head=f'<script type="application/rsl+xml">{script}</script>')
+    v = Evaluator(Purpose.TRAIN_AI, CTX, [RslSignal()]).after_download(view, SiteFiles())
+    assert v.reserved is True

@@ -240,30 +240,30 @@ def _patterns(doc: RslDocument) -> tuple[tuple[RslContent, PathPattern | None, s
 def matching_contents(doc: RslDocument, url: str, *, inline: bool = False) -> list[RslContent]:
     """The ``<content>`` elements that govern ``url``: the longest matching pattern (ties: all).
 
-    ``url=""`` matches only in an inline script (it means the page holding it).
+    ``url=""`` matches only in an inline script. An inline script's one ``<content>`` governs
+    the page holding it whatever its ``url`` says (``""``, or the canonical URL of a syndicated
+    copy: an identifier, not a scope).
     """
+    if inline:
+        return list(doc.contents)
     best: list[RslContent] = []
     best_length = -1
     target = request_target(url)
     origin: str | None = None
     for content, pattern, pattern_origin in _patterns(doc):
         if pattern is None:
-            if inline:
-                length = 0
-            else:
+            continue
+        if pattern_origin:
+            if origin is None:
+                try:
+                    origin = _origin(url)
+                except ValueError:
+                    origin = ""
+            if pattern_origin != origin:
                 continue
-        else:
-            if pattern_origin:
-                if origin is None:
-                    try:
-                        origin = _origin(url)
-                    except ValueError:
-                        origin = ""
-                if pattern_origin != origin:
-                    continue
-            if not pattern.matches(target):
-                continue
-            length = pattern.length
+        if not pattern.matches(target):
+            continue
+        length = pattern.length
         if length > best_length:
             best, best_length = [content], length
         elif length == best_length:
