@@ -242,3 +242,24 @@ async def test_license_line_without_an_http_url_is_an_unreadable_association() -
         kept = await crawl([odd.url("/a")], OPTOUT_PURPOSE="search")
     assert dropped.items == []
     assert len(kept.items) == 1
+
+
+def test_rsl_settings_are_read_and_a_bad_value_names_the_setting() -> None:
+    from scrapy.settings import Settings  # noqa: PLC0415
+
+    from optout_middleware.errors import ConfigError  # noqa: PLC0415
+    from optout_middleware.middlewares.config import OptOutConfig  # noqa: PLC0415
+
+    config = OptOutConfig.from_settings(
+        Settings({"OPTOUT_RSL_LICENSES": "https://ls.example/, https://b.example/",
+                  "OPTOUT_RSL_UNREADABLE": "Unknown"})
+    )  # fmt: skip
+    assert config.rsl_licenses == frozenset({"https://ls.example/", "https://b.example/"})
+    context = config.context()
+    assert context.rsl_unreadable_reserves is False
+    assert context.rsl_licenses == config.rsl_licenses
+    assert OptOutConfig.from_settings(Settings()).context().rsl_unreadable_reserves is True
+    with pytest.raises(ConfigError, match="OPTOUT_RSL_UNREADABLE"):
+        OptOutConfig.from_settings(Settings({"OPTOUT_RSL_UNREADABLE": "maybe"}))
+    with pytest.raises(ConfigError, match="OPTOUT_RSL_LICENSES"):
+        OptOutConfig.from_settings(Settings({"OPTOUT_RSL_LICENSES": [1]}))
