@@ -263,3 +263,22 @@ def test_rsl_settings_are_read_and_a_bad_value_names_the_setting() -> None:
         OptOutConfig.from_settings(Settings({"OPTOUT_RSL_UNREADABLE": "maybe"}))
     with pytest.raises(ConfigError, match="OPTOUT_RSL_LICENSES"):
         OptOutConfig.from_settings(Settings({"OPTOUT_RSL_LICENSES": [1]}))
+
+
+@crawl_test
+async def test_page_documents_download_with_one_request_slot() -> None:
+    """A response waiting for its RSL document does not hold the slot the document needs."""
+    doc = rsl(("/", '<prohibits type="usage">ai-train</prohibits>'))
+    pages: dict[str, Any] = {
+        **{f"/l{i}.xml": (200, XML, doc) for i in range(4)},
+        **{f"/p{i}": html(Link=link(f"/l{i}.xml")) for i in range(4)},
+    }
+    with Site(pages, host="127.0.0.8") as one:
+        result = await crawl(
+            [one.url(f"/p{i}") for i in range(4)],
+            OPTOUT_ACTION="tag",
+            CONCURRENT_REQUESTS=1,
+            CONCURRENT_REQUESTS_PER_DOMAIN=1,
+        )
+    assert len(result.items) == 4
+    assert all(item["optout"]["reserved"] for item in result.items)

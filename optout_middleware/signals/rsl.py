@@ -261,7 +261,7 @@ _evidence_memo: Memo[
 
 
 _INLINE_MEMO_MAX = 4096  # characters; longer scripts are parsed on each page that holds them
-_inline_docs: Memo[str, RslDocument | ParseError] = Memo(64)
+_inline_docs: Memo[str, RslDocument | str] = Memo(64)  # the document, or why it is invalid
 
 
 def _inline(text: str) -> RslDocument:
@@ -270,11 +270,11 @@ def _inline(text: str) -> RslDocument:
         try:
             cached = parse_rsl(text.strip(), inline=True)
         except ParseError as exc:
-            cached = exc
+            cached = str(exc)
         if len(text) <= _INLINE_MEMO_MAX:
             _inline_docs.put(text, cached)
-    if isinstance(cached, ParseError):
-        raise cached
+    if isinstance(cached, str):  # a fresh error each time: a re-raised one grows its traceback
+        raise ParseError(cached)
     return cached
 
 
