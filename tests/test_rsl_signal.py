@@ -521,3 +521,33 @@ def test_inline_script_governs_its_page_whatever_its_content_url() -> None:
     view = page(ORIGIN + "/copy", head=f'<script type="application/rsl+xml">{script}</script>')
     v = Evaluator(Purpose.TRAIN_AI, CTX, [RslSignal()]).after_download(view, SiteFiles())
     assert v.reserved is True
+
+
+def test_rsl_14_pattern_without_leading_slash_and_query_matching() -> None:
+    xml = doc(
+        content(lic('<prohibits type="usage">ai-train</prohibits>'), url="articles/")
+        + content(lic('<prohibits type="usage">ai-input</prohibits>'), url="/s?q=*")
+    )
+    s = one_doc(xml)
+    assert verdict(s, "/articles/x", Purpose.TRAIN_AI).reserved is True
+    assert verdict(s, "/s?q=rsl", Purpose.AI_INPUT).reserved is True
+    assert verdict(s, "/s", Purpose.AI_INPUT).reserved is None
+
+
+def test_rsl_24_several_links_in_one_header() -> None:
+    header = (
+        '</app.css>; rel="preload"; as="style", '
+        '<https://cdn.example/l.xml>; rel="license"; type="application/rsl+xml", '
+        '<https://creativecommons.org/licenses/by/4.0/>; rel="license"'
+    )
+    view = page(ORIGIN + "/x", link=header)
+    assert [a.url for a in page_associations(view)] == ["https://cdn.example/l.xml"]
+
+
+def test_rsl_25_html_escaped_inline_script_is_unreadable() -> None:
+    escaped = doc(content(lic(""), url="")).replace("<", "&lt;").replace(">", "&gt;")
+    view = page(ORIGIN + "/x", head=f'<script type="application/rsl+xml">{escaped}</script>')
+    v = Evaluator(Purpose.TRAIN_AI, CTX, [RslSignal()]).after_download(view, SiteFiles())
+    assert v.reserved is True
+    assert v.decided_by is not None
+    assert "unreadable" in v.decided_by.value
