@@ -235,7 +235,7 @@ def content_evidence(
         if not outcome or (purpose is Purpose.TDM and not tdm_says):
             continue
         groups.setdefault((outcome, why), []).append(purpose)
-    where = f"{location}; content {content.index} url={content.url!r}"
+    where = f"{location}; content {content.index}"
     found = []
     for (outcome, why), purposes in groups.items():
         stance = Stance.ALLOWED if outcome in (ALLOWED, ATTRIBUTION) else Stance.DISALLOWED
