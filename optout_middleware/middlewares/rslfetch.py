@@ -3,7 +3,8 @@
 A document is downloaded the way site files are (:class:`~.fetch.SiteFileFetcher`: through the
 downloader middlewares, at most five redirects counted here, the body cut at 512 KiB, never
 retried, never in Scrapy's HTTP cache) but cached by URL for the whole crawl in an
-:class:`~optout_middleware.sitepolicy.RslDocumentStore`: a licence collective's document named by
+:class:`~optout_middleware.sitepolicy.RslDocumentCache` (by default the in-process
+:class:`~optout_middleware.sitepolicy.RslDocumentStore`): a licence collective's document named by
 a thousand origins is read once. Requests for a URL already in flight wait for that download.
 
 Two moments need documents (rsl.md 2.7: locate and comply before processing):
@@ -27,7 +28,7 @@ from twisted.internet.defer import Deferred
 
 from optout_middleware.inputs import FileState, SiteFile
 from optout_middleware.signals.rsl import NO_DOCUMENT, site_associations
-from optout_middleware.sitepolicy import FetchResult, RslDocumentStore, StoredFetch
+from optout_middleware.sitepolicy import FetchResult, StoredFetch
 
 from .fetch import _describe
 
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
     from optout_middleware.formats.rsl import RslDocument
     from optout_middleware.inputs import Context, SiteFiles
+    from optout_middleware.sitepolicy import RslDocumentCache
 
     from .fetch import SiteFileFetcher
 
@@ -55,7 +57,7 @@ class RslDocumentFetcher:
         self,
         crawler: Crawler,
         downloads: SiteFileFetcher,
-        store: RslDocumentStore,
+        store: RslDocumentCache,
         context: Context,
     ) -> None:
         self.crawler = crawler

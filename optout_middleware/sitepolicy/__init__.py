@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from .cache import LruPolicyCache, PolicyCache
 from .origin import MAX_REDIRECTS, SITE_FILE_PATHS, SIZE_CAPS, origin_of, site_file_url
-from .rsl import RSL_MAX_BYTES, RslDocumentStore, StoredFetch, document_ttl, read_rsl_document
+from .rsl import (
+    RSL_MAX_BYTES,
+    RslDocumentCache,
+    RslDocumentStore,
+    StoredFetch,
+    document_ttl,
+    read_rsl_document,
+)
 from .rules import (
     TOO_MANY_REDIRECTS,
     UNREACHABLE_RETRY_SECS,
@@ -30,6 +37,7 @@ __all__ = [
     "FetchResult",
     "LruPolicyCache",
     "PolicyCache",
+    "RslDocumentCache",
     "RslDocumentStore",
     "StoredFetch",
     "build_site_files",

@@ -22,7 +22,7 @@ import hashlib
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 from optout_middleware.errors import ParseError
@@ -36,7 +36,14 @@ if TYPE_CHECKING:
 
     from .rules import FetchResult
 
-__all__ = ["RSL_MAX_BYTES", "RslDocumentStore", "StoredFetch", "document_ttl", "read_rsl_document"]
+__all__ = [
+    "RSL_MAX_BYTES",
+    "RslDocumentCache",
+    "RslDocumentStore",
+    "StoredFetch",
+    "document_ttl",
+    "read_rsl_document",
+]
 
 RSL_MAX_BYTES = MAX_BYTES  # 512 KiB
 _DAY = 86_400.0
@@ -104,6 +111,16 @@ def document_ttl(document: SiteFile[RslDocument], *, cache_ttl: float, retry: fl
     if document.state is FileState.PARSED and document.parsed is not None:
         return min(document.parsed.max_age_days * _DAY, cache_ttl)
     return min(retry, cache_ttl)
+
+
+class RslDocumentCache(Protocol):
+    """Where RSL documents are kept by URL: the seam for a shared backend (Redis and the like),
+    which stores each :class:`StoredFetch` as observed and reads it with
+    :func:`read_rsl_document`; :class:`RslDocumentStore` is the in-process default."""
+
+    def get(self, url: str) -> SiteFile[RslDocument] | None: ...
+
+    def put(self, stored: StoredFetch) -> SiteFile[RslDocument]: ...
 
 
 class RslDocumentStore:
