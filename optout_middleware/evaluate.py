@@ -31,6 +31,7 @@ FAMILIES: tuple[str, ...] = (
     "licence",
     "iptc",
     "c2pa",
+    "rsl",
 )
 
 
@@ -44,6 +45,7 @@ def builtin_signals(families: Iterable[str] | None = None) -> list[SignalParser]
     from .signals.licence import LicenceSignal  # noqa: PLC0415
     from .signals.robotsai import RobotsSignal  # noqa: PLC0415
     from .signals.robotsmeta import RobotsMetaSignal  # noqa: PLC0415
+    from .signals.rsl import RslSignal  # noqa: PLC0415
     from .signals.tdmrep import TdmRepSignal  # noqa: PLC0415
 
     every: list[SignalParser] = [
@@ -56,6 +58,7 @@ def builtin_signals(families: Iterable[str] | None = None) -> list[SignalParser]
         LicenceSignal(),
         IptcSignal(),
         C2paSignal(),
+        RslSignal(),
     ]
     if families is None:
         return every

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from .agents import DEFAULT_AGENT_TOKENS
@@ -15,12 +16,13 @@ from .formats.htmlhead import EMPTY_HEAD, extract_head
 from .formats.images import scan_image, sniff_image
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
     from .formats.aitxt import AiTxt
     from .formats.htmlhead import HtmlHead
     from .formats.images import ImageScan
     from .formats.robotstxt import Record, RobotsTxt
+    from .formats.rsl import RslDocument
     from .formats.tdmrep import TdmRepFile
 
 __all__ = [
@@ -46,6 +48,8 @@ class Context:
     aipref_legacy_labels: bool = True  # honour "n" on pre-vocab-08 labels (never their "y")
     wildcard_group_signals: bool = True  # use the "*" group's extension lines when ours has none
     robots_unreachable_reserves: bool = True  # RFC 9309: 5xx / network error = complete disallow
+    rsl_licenses: frozenset[str] = frozenset()  # RSL licence servers / content URLs the crawl holds
+    rsl_unreadable_reserves: bool = True  # an unreadable RSL document: unlicensed (else unknown)
     # Lower-cased tokens that scoped directives may address: ours and the counted AI ones.
     agent_names: frozenset[str] = field(init=False, repr=False, compare=False)
 
@@ -89,6 +93,7 @@ class SiteFiles:
     robots: SiteFile[RobotsTxt] = field(default_factory=SiteFile)
     tdmrep: SiteFile[TdmRepFile] = field(default_factory=SiteFile)
     aitxt: SiteFile[AiTxt] = field(default_factory=SiteFile)
+    rsl: tuple[SiteFile[RslDocument], ...] = ()  # RSL documents named by robots.txt License:
 
     def robots_records(self, name: str, context: Context) -> tuple[Record, ...]:
         """robots.txt records named ``name`` that address our crawler; () unless parsed.
@@ -105,6 +110,7 @@ class SiteFiles:
 
 
 NO_SITE_FILES = SiteFiles()
+_NO_DOCUMENTS: Mapping[str, SiteFile[RslDocument]] = MappingProxyType({})
 
 
 class HeaderSource(Protocol):
@@ -145,7 +151,16 @@ class ResponseView:
     The ``<head>`` is extracted at most once, on first use, and only for HTML.
     """
 
-    __slots__ = ("_content_type", "_head", "_image", "body", "headers", "status", "url")
+    __slots__ = (
+        "_content_type",
+        "_head",
+        "_image",
+        "body",
+        "headers",
+        "rsl_documents",
+        "status",
+        "url",
+    )
 
     def __init__(
         self, url: str, *, status: int = 200, headers: HeaderSource | None = None, body: bytes = b""
@@ -157,6 +172,8 @@ class ResponseView:
         self._head: HtmlHead | None = None
         self._content_type: str | None = None
         self._image: ImageScan | None = None
+        # RSL documents this response links to, by URL, once fetched (the middleware sets it).
+        self.rsl_documents: Mapping[str, SiteFile[RslDocument]] = _NO_DOCUMENTS
 
     def header(self, name: str) -> tuple[str, ...]:
         """Every value of header ``name`` as text (several lines stay separate)."""

@@ -121,7 +121,8 @@ class Evidence:
     precedence: int = 0  # within a family a higher precedence supersedes a lower one
     note: str = ""  # how it was read, when that is not obvious (leniency, ignored value)
     # Site-level evidence that response-level evidence of the same family may supersede
-    # (TDMRep's tdmrep.json under a page's header or meta): it cannot settle a verdict alone.
+    # (TDMRep's tdmrep.json under a page's header or meta; an RSL robots.txt License line under a
+    # page's own Link): it cannot settle a verdict alone, so drop mode decides after download.
     overridable: bool = False
 
     def stance(self, purpose: Purpose) -> Stance | None:

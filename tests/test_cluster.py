@@ -16,7 +16,7 @@ from optout_middleware.sitepolicy import origin_of
 from optout_middleware.sitepolicy.entries import KeySchema
 
 from .cluster.workers import SCRAPY_REDIS, Worker, run_workers
-from .site import HTML, JSON, TEXT, Page, Site
+from .site import HTML, TEXT, Page, Site
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -30,7 +30,7 @@ SLOW = 1.0  # seconds each site file takes: concurrent misses for one origin are
 PAGES = 4
 SITE_FILES = ("/robots.txt", "/ai.txt", "/.well-known/tdmrep.json")
 ROBOTS = b"User-agent: *\nDisallow: /private/\n"
-TDM_ALL_RESERVED = json.dumps([{"location": "/", "tdm-reservation": 1}]).encode()
+AITXT_ALL_RESERVED = b"User-agent: *\nDisallow: /\n"
 
 
 def _pages(host_index: int, next_host: str) -> dict[str, Page]:
@@ -46,7 +46,8 @@ def _pages(host_index: int, next_host: str) -> dict[str, Page]:
 
 class Origins:
     """Eight origins on 127.0.0.2 ... 127.0.0.9: six open but for /private/ (robots.txt), one
-    reserved by tdmrep.json, one whose robots.txt answers 503 (complete disallow)."""
+    reserved by ai.txt, one whose robots.txt answers 503 (complete disallow): reservations that
+    drop a request before download (a tdmrep.json one would not: the page may lift it)."""
 
     def __init__(self) -> None:
         self.sites = [Site({}, host=f"127.0.0.{i}") for i in range(2, 10)]
@@ -56,7 +57,7 @@ class Origins:
             site.pages["/robots.txt"] = (200, TEXT, ROBOTS, SLOW)
             site.pages["/ai.txt"] = (404, TEXT, b"not found", SLOW)
             site.pages["/.well-known/tdmrep.json"] = (404, TEXT, b"not found", SLOW)
-        self.sites[6].pages["/.well-known/tdmrep.json"] = (200, JSON, TDM_ALL_RESERVED, SLOW)
+        self.sites[6].pages["/ai.txt"] = (200, TEXT, AITXT_ALL_RESERVED, SLOW)
         self.sites[7].pages["/robots.txt"] = (503, TEXT, b"busy", SLOW)
         self.open_sites = self.sites[:6]
 
@@ -150,7 +151,7 @@ def test_cluster_fetches_each_page_once_and_no_reserved_page(
     for site in origins.open_sites:
         pages = [p for p in site.requested if p not in SITE_FILES]
         assert sorted(pages) == [f"/page/{n}" for n in range(1, PAGES + 1)], site.origin
-    for site in origins.sites[6:]:  # reserved by tdmrep.json; robots.txt 503
+    for site in origins.sites[6:]:  # reserved by ai.txt; robots.txt 503
         assert [p for p in site.requested if p not in SITE_FILES] == [], site.origin
     items = sum(w.stat("item_scraped_count") for w in workers)
     assert items == len(origins.open_sites) * PAGES

@@ -373,7 +373,7 @@ def test_example_crawl_keeps_page_whose_meta_lifts_tdmrep_json(
     after = section(drop_run.stdout, "Dropped after download")
     assert ("tdmrep", "/articles/") in listed(after)
     assert reason_for(after, "tdmrep", "/articles/") == "tdmrep: tdmrep.json '1'"
-    assert "optout/request_deferred = 4, optout/deferred_lifted = 1" in drop_run.stdout
+    assert "optout/request_deferred = 6, optout/deferred_lifted = 1" in drop_run.stdout
 
 
 def test_example_crawl_tag_mode_keeps_and_tags_every_page(

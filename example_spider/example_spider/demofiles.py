@@ -117,3 +117,44 @@ Content-Usage: train-ai=n, ai-use=n
 Content-Signal: search=yes, ai-train=no, ai-input=no
 DisallowAITraining: /
 """
+
+RSL_ROBOTS = """\
+# RSL 1.0 licence for every crawler (robots.txt License:, rsl.md 2.1).
+User-agent: *
+Allow: /
+License: ${self}/license.xml
+"""
+
+RSL_LICENSE = """\
+<?xml version="1.0" encoding="UTF-8"?>
+<rsl xmlns="https://rslstandard.org/rsl" max-age="7">
+  <!-- Everything free to use with credit, except two sections. -->
+  <content url="/">
+    <license>
+      <permits type="usage">all</permits>
+      <payment type="attribution"><custom>${self}/credit.html</custom></payment>
+    </license>
+  </content>
+  <content url="/premium/">
+    <license>
+      <permits type="usage">ai-train ai-input search</permits>
+      <payment type="training"><amount currency="EUR">0.002</amount></payment>
+    </license>
+  </content>
+  <content url="/no-ai/">
+    <license><prohibits type="usage">ai-all</prohibits></license>
+  </content>
+</rsl>
+"""
+
+RSL_PAGE_LICENSE = """\
+<?xml version="1.0" encoding="UTF-8"?>
+<rsl xmlns="https://rslstandard.org/rsl">
+  <content url="/">
+    <license>
+      <permits type="usage">search</permits>
+      <prohibits type="usage">ai-train</prohibits>
+    </license>
+  </content>
+</rsl>
+"""

@@ -1,4 +1,4 @@
-"""The bundled demo site: eleven origins on loopback showing every opt-out signal family.
+"""The bundled demo site: twelve origins on loopback showing every opt-out signal family.
 
 ``ORIGINS`` is the site as data: each origin's site files and pages, and for every page what a
 ``train-ai`` crawl should do with it (``Page.expect``) and why. ``DemoSite`` serves it::
@@ -27,6 +27,9 @@ from .demofiles import (
     MS_DRAFT_ROBOTS,
     PDF,
     PNG,
+    RSL_LICENSE,
+    RSL_PAGE_LICENSE,
+    RSL_ROBOTS,
     SPAWNING_AITXT,
     TDM_POLICY,
     TDMREP_JSON,
@@ -41,6 +44,8 @@ __all__ = ["ORIGINS", "DemoSite", "Expect", "Origin", "Page"]
 KEEP, BEFORE, AFTER = Expect.KEEP, Expect.DROP_BEFORE, Expect.DROP_AFTER
 TEXT = "text/plain; charset=utf-8"
 CC_BY_NC = "https://creativecommons.org/licenses/by-nc/4.0/"
+RSL_XML = "application/rsl+xml"
+_RSL_LINK = '<${self}/syndicated-license.xml>; rel="license"; type="application/rsl+xml"'
 
 
 def doc(title: str, main: str, *, head: str = "", lang: str = "en") -> str:
@@ -282,6 +287,27 @@ _SITES: tuple[Origin, ...] = (
             site_file("/ai.txt", "# Spawning AI\nUser-agent: *\nDisallow: *\nDisallow: /\n"),
             page("/", "Belt and braces", BEFORE, _ALL, links=("/page.html",)),
             page("/page.html", "Another page", BEFORE, _ALL),
+        ),
+    ),
+    Origin(
+        "rsl",
+        "127.0.0.13",
+        "RSL 1.0 licences: robots.txt License: names /license.xml (free with attribution; paid "
+        "training under /premium/; no AI under /no-ai/); one page links its own licence.",
+        common(
+            site_file("/robots.txt", RSL_ROBOTS),
+            site_file("/license.xml", RSL_LICENSE, ctype=RSL_XML),
+            site_file("/syndicated-license.xml", RSL_PAGE_LICENSE, ctype=RSL_XML),
+            page("/", "Licensed with credit", KEEP,
+                 "license.xml content /: permits all with attribution",
+                 links=("/premium/report.html", "/no-ai/notes.html", "/syndicated.html")),
+            page("/premium/report.html", "Premium report", AFTER,
+                 "license.xml content /premium/: training licence required (paid)"),
+            page("/no-ai/notes.html", "Not for AI", AFTER,
+                 "license.xml content /no-ai/: prohibits ai-all"),
+            page("/syndicated.html", "Syndicated article", AFTER,
+                 "Link header rel=license RSL document prohibits ai-train (supersedes robots.txt)",
+                 headers=(("Link", _RSL_LINK),)),
         ),
     ),
 )

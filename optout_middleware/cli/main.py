@@ -2,7 +2,8 @@
 ``optout report AUDIT...`` (:mod:`.report`) turns audit files into an HTML report.
 
 It downloads what the middleware downloads (the origin's ``/robots.txt``, ``/ai.txt`` and
-``/.well-known/tdmrep.json``, then the page) with the same caps, timeouts and redirect limits,
+``/.well-known/tdmrep.json``, the RSL documents robots.txt names, then the page and the RSL
+documents it links to) with the same caps, timeouts and redirect limits,
 reads the site files through :mod:`optout_middleware.sitepolicy` and decides through
 :class:`~optout_middleware.evaluate.Evaluator`: no rule is implemented here.
 
@@ -13,6 +14,7 @@ itself could not be fetched; a site file that cannot be fetched is an outcome, n
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import math
 import sys
@@ -28,12 +30,15 @@ from optout_middleware.evaluate import Evaluator, builtin_signals
 from optout_middleware.inputs import Context, HeaderList, ResponseView
 from optout_middleware.plugin import load_signals
 from optout_middleware.signals.pageimages import embedded_evidence
+from optout_middleware.signals.rsl import NO_DOCUMENT, page_associations, site_associations
 from optout_middleware.sitepolicy import (
     MAX_REDIRECTS,
+    RSL_MAX_BYTES,
     SITE_FILE_PATHS,
     SIZE_CAPS,
     build_site_files,
     origin_of,
+    read_rsl_document,
     read_site_file,
     robots_forbids,
     site_file_url,
@@ -66,7 +71,8 @@ from .report import add_report_command, run_report
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from optout_middleware.inputs import SiteFiles
+    from optout_middleware.formats.rsl import RslDocument
+    from optout_middleware.inputs import SiteFile, SiteFiles
     from optout_middleware.plugin import SignalParser
 
 __all__ = ["build_parser", "main", "product_token"]
@@ -239,8 +245,13 @@ def _check(args: argparse.Namespace) -> Report:
     context = Context(user_agent=token, ai_agents=args.agents)
     evaluator = Evaluator(args.purpose, context, _signals())
     fetcher = Fetcher(user_agent=args.user_agent, timeout=args.timeout)
-    sites = _SiteCache(fetcher)
-    common = {"url": args.url, "user_agent": args.user_agent, "robots_agent": token}
+    sites = _SiteCache(fetcher, context)
+    common: dict[str, Any] = {
+        "url": args.url,
+        "user_agent": args.user_agent,
+        "robots_agent": token,
+        "rsl_documents": sites.rsl,
+    }
 
     if args.embedded_in is not None and args.no_page:
         raise CheckError("--embedded-in needs the image itself: it cannot go with --no-page")
@@ -273,6 +284,9 @@ def _check(args: argparse.Namespace) -> Report:
     view = ResponseView(
         page.final_url, status=page.status, headers=HeaderList(page.headers), body=page.body
     )
+    linked = [a.url for a in page_associations(view) if a.url and a.inline is None]
+    if linked:  # the page's own RSL documents, as the middleware reads them before the spider
+        view.rsl_documents = sites.rsl_documents(linked)
     embedding = site_evidence = None
     if page_url is not None:  # the page's noai/noimageai, as the middleware carries it
         embedding = fetch_embedding_page(
@@ -348,13 +362,31 @@ def _crawl_outcomes(steps: list[_Step], final: Verdict | None) -> dict[str, str]
 
 
 class _SiteCache:
-    """Site files per origin, each origin fetched once (its three files concurrently)."""
+    """Site files per origin, each origin fetched once (its three files concurrently), and
+    RSL documents by URL, each fetched once (``rsl`` keeps every one read, in order)."""
 
-    __slots__ = ("_done", "_fetcher")
+    __slots__ = ("_context", "_done", "_fetcher", "rsl")
 
-    def __init__(self, fetcher: Fetcher) -> None:
+    def __init__(self, fetcher: Fetcher, context: Context) -> None:
         self._fetcher = fetcher
+        self._context = context
         self._done: dict[str, tuple[SiteFiles, dict[str, Fetched]]] = {}
+        self.rsl: dict[str, SiteFile[RslDocument]] = {}
+
+    def rsl_documents(self, urls: list[str]) -> dict[str, SiteFile[RslDocument]]:
+        """The RSL documents at ``urls`` (fetched concurrently, each URL once per check)."""
+        missing = [u for u in dict.fromkeys(urls) if u not in self.rsl]
+        if missing:
+            with ThreadPoolExecutor(max_workers=min(len(missing), 8)) as pool:
+                fetched = pool.map(
+                    lambda u: self._fetcher.fetch(
+                        u, max_bytes=RSL_MAX_BYTES, max_redirects=MAX_REDIRECTS
+                    ),
+                    missing,
+                )
+                for url, result in zip(missing, fetched, strict=True):
+                    self.rsl[url] = read_rsl_document(result.as_fetch_result())
+        return {u: self.rsl[u] for u in urls}
 
     def get(self, origin: str) -> tuple[SiteFiles, dict[str, Fetched]]:
         if origin not in self._done:
@@ -370,7 +402,12 @@ class _SiteCache:
                 }
                 fetches = {kind: future.result() for kind, future in futures.items()}
             files = {kind: read_site_file(kind, f.as_fetch_result()) for kind, f in fetches.items()}
-            self._done[origin] = (build_site_files(origin, files), fetches)
+            site = build_site_files(origin, files)
+            named = site_associations(site, self._context)
+            if named:  # robots.txt License: documents, read before any page (as the middleware)
+                read = self.rsl_documents([a.url for a in named if a.url])
+                site = dataclasses.replace(site, rsl=tuple(read.values()) or (NO_DOCUMENT,))
+            self._done[origin] = (site, fetches)
         return self._done[origin]
 
 

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from optout_middleware.signals.rsl import matching_contents
 from optout_middleware.sitepolicy import SITE_FILE_PATHS
 from optout_middleware.verdict import Stance
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from optout_middleware.formats.images import ImageScan
+    from optout_middleware.formats.rsl import RslContent
     from optout_middleware.inputs import SiteFile, SiteFiles
     from optout_middleware.verdict import Evidence, Verdict
 
@@ -63,6 +65,7 @@ class Report:
     # ROBOTSTXT_OBEY's answer for our own agent: agent, url, allowed, reason (None: not checked)
     robots: Mapping[str, Any] | None = None
     crawl: Mapping[str, str] = field(default_factory=dict)  # "drop"/"tag" -> outcome
+    rsl_documents: Mapping[str, SiteFile[Any]] = field(default_factory=dict)  # by URL, as read
 
 
 # What a crawl with ROBOTSTXT_OBEY does with the URL (Report.crawl values).
@@ -102,7 +105,85 @@ def to_dict(report: Report) -> dict[str, Any]:
         },
         "image": None if report.image is None else image_dict(report.image),
         "embedded_in": None if report.embedded_in is None else report.embedded_in.to_dict(),
+        "rsl_documents": [
+            _rsl_dict(entry, report.decided_at or report.url)
+            for entry in report.rsl_documents.values()
+        ],
     }
+
+
+def _rsl_dict(entry: SiteFile[Any], url: str) -> dict[str, Any]:
+    doc = entry.parsed
+    matching = matching_contents(doc, url) if doc is not None else []
+    return {
+        "url": entry.url,
+        "state": entry.state.value,
+        "status": entry.status,
+        "error": entry.error,
+        "sha256": entry.sha256,
+        "max_age_days": doc.max_age_days if doc is not None else None,
+        "contents": [_content_dict(c) for c in doc.contents] if doc is not None else [],
+        "matching": [c.index for c in matching],
+    }
+
+
+def _content_dict(content: RslContent) -> dict[str, Any]:
+    return {
+        "index": content.index,
+        "url": content.url,
+        "server": content.server,
+        "encrypted": content.encrypted,
+        "licenses": [
+            {
+                "permits": {kind: list(tokens) for kind, tokens in lic.permits},
+                "prohibits": {kind: list(tokens) for kind, tokens in lic.prohibits},
+                "payment": [p.describe() for p in lic.payments],
+                "reporting": [r.profile or r.type or "" for r in lic.reporting],
+            }
+            for lic in content.licenses
+        ],
+    }
+
+
+def _rsl_lines(report: Report) -> list[str]:
+    """One block per RSL document read: its state, and the <content> that governs the URL."""
+    url = report.decided_at or report.url
+    lines = ["", f"RSL licence documents ({len(report.rsl_documents)})"]
+    for entry in report.rsl_documents.values():
+        status = "-" if entry.status is None else str(entry.status)
+        doc = entry.parsed
+        if doc is None:
+            lines.append(
+                f"  {printable(entry.url)}  {status} unreadable: {printable(entry.error or '')}"
+            )
+            continue
+        lines.append(
+            f"  {printable(entry.url)}  {status} read, {len(doc.contents)} content(s), "
+            f"max-age {doc.max_age_days} days"
+        )
+        matching = matching_contents(doc, url)
+        if not matching:
+            lines.append("    no <content> matches this URL")
+        for content in matching:
+            extra = f", server {printable(content.server)}" if content.server else ""
+            extra += ", encrypted" if content.encrypted else ""
+            lines.append(
+                f"    matching content {content.index}: url={printable(repr(content.url))}{extra}"
+            )
+            for lic in content.licenses:
+                terms = [
+                    f'{verb} {kind} "{printable(" ".join(tokens))}"'
+                    for verb, lists in (("permits", lic.permits), ("prohibits", lic.prohibits))
+                    for kind, tokens in lists
+                ]
+                terms += [f"payment {printable(p.describe())}" for p in lic.payments]
+                terms += [
+                    f"reporting {printable(r.profile or r.type or '')}" for r in lic.reporting
+                ]
+                lines.append(f"      licence {lic.index}: {'; '.join(terms) or 'no terms'}")
+            if not content.licenses:
+                lines.append("      no <license>: unlicensed")
+    return lines
 
 
 def render_json(report: Report) -> str:
@@ -173,6 +254,9 @@ def render_text(report: Report) -> str:
             lines.append(f"    note: {printable(ev.note)}")
     if not verdict.licences:
         lines.append("  none found")
+
+    if report.rsl_documents:
+        lines += _rsl_lines(report)
 
     lines += ["", f"Site files of {printable(report.site.origin)}"]
     lines += _table(

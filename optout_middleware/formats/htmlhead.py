@@ -58,6 +58,7 @@ class LinkTag:
 
     rels: frozenset[str]
     href: str
+    type: str = ""  # the type attribute, lower-cased and stripped ("" when absent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,8 @@ class HtmlHead:
     truncated: bool = False
     parsed_bytes: int = 0
     encoding: str = ""
+    rsl_scripts: tuple[str, ...] = ()  # texts of <script type="application/rsl+xml">
+    rsl_links: tuple[LinkTag, ...] = ()  # the links with rel license and that type
 
     def meta(self, name: str) -> tuple[str, ...]:
         """Contents of every meta whose (lower-case) name is ``name``."""
@@ -125,6 +128,25 @@ _CODEC_FIXUPS = {"iso8859-1": "cp1252", "ascii": "cp1252", "gb2312": "gbk"}
 _NOT_HTML_CODECS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape", "utf-7"})
 _CACHE_MAX = 512  # distinct rel values / meta names remembered (they repeat across pages)
 _CACHE_KEY_MAX = 64  # longer values are not remembered: hostile pages must not grow memory
+_RSL_TYPE = "application/rsl+xml"  # inline RSL licences (read by signals/rsl.py)
+_TAGS = ("meta", "link", "base", "body")
+_PLUS_XML = re.compile(rb"\+xml", re.IGNORECASE)
+_TAGS_RSL = (*_TAGS, "script")
+
+
+def _mentions_rsl(buf: bytes, end: int) -> bool:
+    """Whether ``buf[:end]`` holds the RSL media type, in any case, without copying it.
+
+    The scan looks for ``+xml`` (``+`` starts it, and is rare in a head: a fast skip loop), then
+    checks the three bytes before; a search for ``rsl+xml`` stops at every ``r`` (30x slower).
+    """
+    for found in _PLUS_XML.finditer(buf, 0, end):
+        start = found.start()
+        if buf[max(start - 3, 0) : start].lower() == b"rsl":
+            return True
+    return False
+
+
 _rels_cache: dict[str, frozenset[str]] = {}
 _names_cache: dict[str, str] = {}
 
@@ -160,7 +182,7 @@ def extract_head(
         root = _parse(buf[:window], codec)
         ended = root is not None and root.find("body") is not None
         if ended or window == limit:
-            return _collect(root, capped and not ended, window, codec)
+            return _collect(root, capped and not ended, window, codec, buf)
         window = min(limit, window * 4)
         if window > scanned:
             match = _HEAD_END.search(buf, scanned - 8, window)
@@ -182,17 +204,26 @@ def _parse_to_end(buf: bytes, end: int, limit: int, codec: str | None, capped: b
             end = new_end
             root = _parse(buf[:end], codec)
             truncated = capped and end == limit and (root is None or root.find("body") is None)
-    return _collect(root, truncated, end, codec)
+    return _collect(root, truncated, end, codec, buf)
 
 
-def _collect(root: etree._Element | None, truncated: bool, parsed: int, codec: str) -> HtmlHead:
-    """The head's tags in document order; anything from ``<body>`` on is not the head."""
+def _collect(
+    root: etree._Element | None, truncated: bool, parsed: int, codec: str, buf: bytes = b""
+) -> HtmlHead:
+    """The head's tags in document order; anything from ``<body>`` on is not the head.
+
+    ``<script>`` elements are visited only when the parsed bytes (``buf[:parsed]``) mention the
+    RSL media type: a head holds dozens of scripts, and each one visited costs.
+    """
     if root is None:
         return HtmlHead(truncated=truncated, parsed_bytes=parsed, encoding=codec)
+    wanted = _TAGS_RSL if _mentions_rsl(buf, parsed) else _TAGS
     metas: list[MetaTag] = []
     links: list[LinkTag] = []
     base: str | None = None
-    for el in root.iter("meta", "link", "base", "body"):
+    scripts: list[str] = []
+    rsl_links: list[LinkTag] = []
+    for el in root.iter(*wanted):
         tag = el.tag
         if tag == "meta":
             name = el.get("name")
@@ -202,14 +233,24 @@ def _collect(root: etree._Element | None, truncated: bool, parsed: int, codec: s
             rel = el.get("rel")
             href = el.get("href")
             if rel is not None and href is not None:
-                links.append(LinkTag(_rels(rel), href.strip(_ASCII_WS)))
+                kind = el.get("type")
+                link = LinkTag(_rels(rel), href.strip(_ASCII_WS), _name(kind) if kind else "")
+                links.append(link)
+                if link.type == _RSL_TYPE and "license" in link.rels:
+                    rsl_links.append(link)
         elif tag == "body":
             break
+        elif tag == "script":
+            kind = el.get("type")
+            if kind is not None and _name(kind) == _RSL_TYPE:
+                scripts.append(el.text or "")
         elif base is None:
             href = el.get("href")
             if href is not None:  # HTML: the first <base> with an href is the base
                 base = href.strip(_ASCII_WS)
-    return HtmlHead(tuple(metas), tuple(links), base, truncated, parsed, codec)
+    return HtmlHead(
+        tuple(metas), tuple(links), base, truncated, parsed, codec, tuple(scripts), tuple(rsl_links)
+    )
 
 
 def _ascii_lower(value: str) -> str:

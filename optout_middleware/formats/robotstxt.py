@@ -265,13 +265,20 @@ class RobotsTxt:
         return rule is None or rule.allow
 
     def extension_records(
-        self, user_agent: str, field: str | tuple[str, ...], *, wildcard_fallback: bool = True
+        self,
+        user_agent: str,
+        field: str | tuple[str, ...],
+        *,
+        wildcard_fallback: bool = True,
+        preamble_first: bool = False,
     ) -> tuple[Record, ...]:
         """Records named ``field`` (or any of several) that apply to ``user_agent``.
 
         Those of the group RFC 9309 selects (the agent's own, else ``*``); when the agent's own
         group has none and ``wildcard_fallback`` is on, those of the ``*`` group; when still
         none, those before the first group (the preamble). Fields are canonical lower-case.
+        ``preamble_first`` puts the preamble before the ``*`` group's (RSL ``License:``: the
+        global lines, else the ``*`` group's).
         """
         fields = (field,) if isinstance(field, str) else field
         selected = self._select(user_agent)
@@ -279,6 +286,10 @@ class RobotsTxt:
             found = tuple(r for r in selected.group.records if r.field in fields)
             if found:
                 return found
+            if preamble_first:
+                found = tuple(r for r in self.preamble if r.field in fields)
+                if found:
+                    return found
             if selected.named and wildcard_fallback:
                 star = self._merge("*")
                 if star is not None:

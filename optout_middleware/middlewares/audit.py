@@ -73,7 +73,8 @@ class AuditWriter:
         before its decisions. Decision records have no ``type``."""
         if self._file is None:
             return
-        record = {"type": "crawl", **fields}
+        # "time" and "worker" lead, as in decision records, so `sort -m` keeps the header first.
+        record = {"time": fields.get("time"), "worker": self.worker, "type": "crawl", **fields}
         self._file.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
 
     def close(self) -> None:

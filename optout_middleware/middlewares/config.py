@@ -42,6 +42,8 @@ DEFAULTS: dict[str, Any] = {
     "OPTOUT_CACHE_TTL_SECS": 86_400,
     "OPTOUT_UNREACHABLE_RETRY_SECS": 600,
     "OPTOUT_ROBOTSTXT_LAST_GOOD_SECS": 30 * 86_400,
+    "OPTOUT_RSL_LICENSES": [],
+    "OPTOUT_RSL_UNREADABLE": "reserve",
     "OPTOUT_AUDIT_FILE": None,
     "OPTOUT_ITEM_FIELD": "optout",
     # A cluster (middlewares/redis_cache.py): the shared policy cache is off without a URL.
@@ -143,6 +145,8 @@ class OptOutConfig:
     cache_ttl_secs: float = 86_400.0
     unreachable_retry_secs: float = 600.0
     robotstxt_last_good_secs: float = 30 * 86_400.0  # 0: never reuse a last good robots.txt
+    rsl_licenses: frozenset[str] = frozenset()
+    rsl_unreadable: Literal["reserve", "unknown"] = "reserve"
     audit_file: Path | None = None
     item_field: str = "optout"
     robotstxt_obey: bool = False  # ROBOTSTXT_OBEY: also enforce our own agent's robots rules
@@ -175,6 +179,13 @@ class OptOutConfig:
             if isinstance(audit_raw, os.PathLike)
             else _text(settings, "OPTOUT_AUDIT_FILE")
         )
+        unreadable = str(settings.get("OPTOUT_RSL_UNREADABLE", "reserve")).strip().lower()
+        if unreadable not in ("reserve", "unknown"):
+            raise _fail(
+                "OPTOUT_RSL_UNREADABLE",
+                settings.get("OPTOUT_RSL_UNREADABLE"),
+                '"reserve" or "unknown"',
+            )
         item_field = _text(settings, "OPTOUT_ITEM_FIELD")
         if item_field is None:
             raise _fail("OPTOUT_ITEM_FIELD", None, "a non-empty string")
@@ -200,6 +211,8 @@ class OptOutConfig:
             robotstxt_last_good_secs=_number(
                 settings, "OPTOUT_ROBOTSTXT_LAST_GOOD_SECS", minimum=0, integer=False
             ),
+            rsl_licenses=frozenset(_strings(settings, "OPTOUT_RSL_LICENSES")),
+            rsl_unreadable="unknown" if unreadable == "unknown" else "reserve",
             audit_file=Path(audit) if audit is not None else None,
             item_field=item_field,
             robotstxt_obey=settings.getbool("ROBOTSTXT_OBEY"),
@@ -214,6 +227,8 @@ class OptOutConfig:
             aipref_legacy_labels=self.aipref_legacy_labels,
             wildcard_group_signals=self.wildcard_group_signals,
             robots_unreachable_reserves=self.robotstxt_fail_closed,
+            rsl_licenses=self.rsl_licenses,
+            rsl_unreadable_reserves=self.rsl_unreadable == "reserve",
         )
 
 

@@ -22,12 +22,14 @@ from optout_middleware.errors import ConfigError
 from optout_middleware.evaluate import Evaluator, builtin_signals
 from optout_middleware.inputs import ResponseView, SiteFiles
 from optout_middleware.plugin import SignalParser, load_signals
+from optout_middleware.signals.rsl import RslSignal, page_associations
 from optout_middleware.sitepolicy import (
     SITE_FILE_PATHS,
+    RslDocumentStore,
     origin_of,
     robots_forbids,
 )
-from optout_middleware.verdict import Verdict
+from optout_middleware.verdict import Evidence, Verdict
 
 from .audit import AuditWriter
 from .config import OptOutConfig
@@ -35,10 +37,14 @@ from .crawlinfo import crawl_header
 from .embedded import EmbeddedImages
 from .fetch import SITEFILE_META_KEY, SiteFileFetcher
 from .redis_cache import ClusterConfig, build_policy_cache
+from .rslfetch import RslDocumentFetcher
 from .signals import optout_decided
 from .stats import BatchedStats
 
 if TYPE_CHECKING:
+    from collections.abc import Coroutine
+    from typing import Any
+
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
@@ -68,6 +74,7 @@ _FAMILY_FILES: dict[str, tuple[str, ...]] = {
     "content-signal": ("robots",),  # Content-Signal records
     "tdmrep": ("tdmrep",),
     "aitxt": ("aitxt",),
+    "rsl": ("robots",),  # License: lines name the RSL documents
 }
 
 
@@ -136,6 +143,15 @@ class OptOutDownloaderMiddleware:
             unreachable_retry_secs=config.unreachable_retry_secs,
             last_good_secs=config.robotstxt_last_good_secs,
         )
+        self.rsl: RslDocumentFetcher | None = None
+        if any(isinstance(p, RslSignal) for p in parsers):  # documents are fetched by URL
+            store = RslDocumentStore(
+                cache_ttl=config.cache_ttl_secs,
+                retry=config.unreachable_retry_secs,
+                max_entries=config.cache_size,
+            )
+            self.rsl = RslDocumentFetcher(crawler, self.fetcher, store, self.evaluator.context)
+            self.fetcher.extend = self.rsl.attach_site_documents
         self.stats = BatchedStats(crawler)
         self.audit = (
             AuditWriter(config.audit_file, worker=self.cluster.worker_id)
@@ -212,7 +228,9 @@ class OptOutDownloaderMiddleware:
             fail_closed=self.config.robotstxt_fail_closed,
         )
 
-    def process_response(self, request: Request, response: Response) -> Response:
+    def process_response(
+        self, request: Request, response: Response
+    ) -> Response | Coroutine[Any, Any, Response]:
         # At priority 100, retries, decompression and redirects (550-600) are done: this is the
         # final response, and a followed 3xx never gets here.
         meta = request.meta
@@ -236,8 +254,38 @@ class OptOutDownloaderMiddleware:
             if site_evidence is None:
                 site_evidence = self.evaluator.site_evidence(view.url, site)
             site_evidence = (*site_evidence, *extra)
+        if self.rsl is not None:  # a page that links RSL documents waits for them (rare)
+            urls = [a.url for a in page_associations(view) if a.url and a.inline is None]
+            if urls:
+                return self._after_rsl(request, response, view, site, site_evidence, urls=urls)
+        return self._after_download(request, response, view, site, site_evidence)
+
+    async def _after_rsl(
+        self,
+        request: Request,
+        response: Response,
+        view: ResponseView,
+        site: SiteFiles,
+        site_evidence: tuple[Evidence, ...] | None,
+        *,
+        urls: list[str],
+    ) -> Response:
+        assert self.rsl is not None  # noqa: S101  (only called with RSL on)
+        view.rsl_documents = await self.rsl.get_many(urls)
+        return self._after_download(request, response, view, site, site_evidence)
+
+    def _after_download(
+        self,
+        request: Request,
+        response: Response,
+        view: ResponseView,
+        site: SiteFiles,
+        site_evidence: tuple[Evidence, ...] | None,
+    ) -> Response:
+        meta = request.meta
         verdict = self.evaluator.after_download(view, site, site_evidence)
         meta["optout"] = verdict.to_dict()
+        embedded = self.embedded
         if embedded is not None:
             embedded.page_seen(meta, view, self.evaluator.context, verdict.evidence)
         deferred = meta.pop(DEFERRED_KEY, False)

@@ -52,7 +52,7 @@ from optout_middleware.sitepolicy.shared import SharedPolicyCache
 from .signals import site_policy_fetched
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Awaitable, Callable, Sequence
 
     from scrapy.crawler import Crawler
     from scrapy.http import Response
@@ -95,6 +95,8 @@ class SiteFileFetcher:
         self._last_good = cache.last_good if isinstance(cache, LastGoodCache) else None
         self._waiting: dict[str, list[Deferred[SiteFiles]]] = {}
         self._downloading = 0  # site-file downloads in flight
+        # Completes a fetched origin before it is cached (the RSL documents robots.txt names).
+        self.extend: Callable[[SiteFiles], Awaitable[SiteFiles]] | None = None
 
     async def get(self, origin: str) -> SiteFiles:
         """The site files of ``origin`` (a key from ``origin_of``); never raises."""
@@ -142,6 +144,8 @@ class SiteFileFetcher:
                 for kind, d in zip(self.kinds, started, strict=True)
             }
         site = self._with_last_good(origin, build_site_files(origin, files))
+        if self.extend is not None:
+            site = await self.extend(site)
         await self.crawler.signals.send_catch_log_async(
             signal=site_policy_fetched, origin=origin, site=site
         )

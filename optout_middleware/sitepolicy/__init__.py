@@ -14,6 +14,14 @@ from .cache import LastGoodCache, LruPolicyCache, PolicyCache
 from .lastgood import LAST_GOOD_SECS, with_last_good
 from .origin import MAX_REDIRECTS, SITE_FILE_PATHS, SIZE_CAPS, origin_of, site_file_url
 from .permission import robots_forbids
+from .rsl import (
+    RSL_MAX_BYTES,
+    RslDocumentCache,
+    RslDocumentStore,
+    StoredFetch,
+    document_ttl,
+    read_rsl_document,
+)
 from .rules import (
     TOO_MANY_REDIRECTS,
     UNREACHABLE_RETRY_SECS,
@@ -26,6 +34,7 @@ from .rules import (
 __all__ = [
     "LAST_GOOD_SECS",
     "MAX_REDIRECTS",
+    "RSL_MAX_BYTES",
     "SITE_FILE_PATHS",
     "SIZE_CAPS",
     "TOO_MANY_REDIRECTS",
@@ -34,8 +43,13 @@ __all__ = [
     "LastGoodCache",
     "LruPolicyCache",
     "PolicyCache",
+    "RslDocumentCache",
+    "RslDocumentStore",
+    "StoredFetch",
     "build_site_files",
+    "document_ttl",
     "origin_of",
+    "read_rsl_document",
     "read_site_file",
     "retry_due",
     "robots_forbids",

@@ -31,6 +31,7 @@ SIZE_CAPS: dict[str, int] = {
     "robots": 500 * 1024,
     "aitxt": 500 * 1024,
     "tdmrep": 1024 * 1024,
+    "rsl": 512 * 1024,  # RSL licence documents (sitepolicy/rsl.py), fetched by URL
 }
 
 MAX_REDIRECTS = 5  # RFC 9309 section 2.3.1.2: follow at least five consecutive redirects

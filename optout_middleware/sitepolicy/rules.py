@@ -201,12 +201,21 @@ def build_site_files(origin: str, files: Mapping[str, SiteFile[Any]]) -> SiteFil
 
 def retry_due(site: SiteFiles, *, now: float, after_secs: float = UNREACHABLE_RETRY_SECS) -> bool:
     """Whether a cached ``site`` has an UNREACHABLE file (or a last good copy reused in place of
-    one, ``SiteFile.last_good_at``) fetched more than ``after_secs`` ago."""
+    one, ``SiteFile.last_good_at``) fetched more than ``after_secs`` ago, or an RSL document that
+    is unreadable since as long or past its ``max-age``."""
     for site_file in (site.robots, site.tdmrep, site.aitxt):
         if (
             (site_file.state is FileState.UNREACHABLE or site_file.last_good_at is not None)
             and site_file.fetched_at is not None
             and now - site_file.fetched_at >= after_secs
         ):
+            return True
+    for document in site.rsl:  # RSL documents: an unreadable one is retried, a read one expires
+        if document.fetched_at is None:
+            continue
+        if document.parsed is None:
+            if now - document.fetched_at >= after_secs:
+                return True
+        elif now - document.fetched_at >= document.parsed.max_age_days * 86_400:
             return True
     return False
