@@ -246,7 +246,7 @@ def test_deeply_nested_unclosed_tags_are_bounded() -> None:
     body = b"<html><head><meta name=robots content=noai>" + b"<div><b><i>" * 100_000
     head = extract_head(body)
     assert head.metas == (NOAI,)
-    assert head.parsed_bytes <= 8 * 1024
+    assert head.parsed_bytes <= 8 * 1024 + len(b"<div>")  # the window ends after a whole tag
 
 
 def test_deeply_nested_unknown_tags_in_head_are_capped() -> None:

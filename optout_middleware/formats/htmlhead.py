@@ -16,7 +16,9 @@ How the cut stays correct where that is cheap:
 * A cut inside a tag (``content="</head>"``) is detected from the bytes before it. A quoted
   value holding both ``>`` and ``</head>`` is not (the head is then cut short).
 * HTML lets a document omit both ``</head>`` and ``<body>``. Without either, lxml parses growing
-  windows (8 KiB, 32 KiB, 128 KiB, then the cap) until it opens a ``<body>``.
+  windows (8 KiB, 32 KiB, 128 KiB, then the cap) until it opens a ``<body>``. Each window is
+  moved on to the end of the tag, comment or raw-text element it would cut (a forward scan,
+  linear over all windows), since lxml reads a cut-off ``<li`` as text and opens a ``<body>``.
 * Whatever lxml places in ``<body>`` is not the head and is not returned: metas after stray text,
   after a body-only element, or in the body proper. specs.md 1.7 and 5.6 [inferred] would honour
   a ``noai`` / ``tdm-reservation: 1`` there; reading the body would break the cost budget.
@@ -106,6 +108,7 @@ _TOKEN = re.compile(
 _CLOSER = {t: re.compile(rb"</" + t.encode() + rb"(?=[\s/>])", re.IGNORECASE) for t in _RAW_TEXT}
 # A whole tag from its "<": quoted values may hold ">" (no nested quantifiers: linear).
 _TAG = re.compile(rb"<[^\s/>\"']*(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
+_TAG_NAME = re.compile(rb"[A-Za-z][^\s/>]*")
 _CHARSET = re.compile(rb"charset\s*=\s*[\"']?\s*([a-z0-9_.:\-]{1,40})", re.IGNORECASE)
 _MARKER_SCAN = 64 * 1024  # bytes searched for </head or <body before parsing without one
 _FIRST_WINDOW = 8 * 1024  # parsed when there is no marker; then 32 KiB, 128 KiB, the cap
@@ -154,19 +157,64 @@ def extract_head(
         return _parse_to_end(buf, match.start(), limit, codec, capped)
     # No marker: HTML allows omitting </head> and <body>, so let lxml say where the head ended,
     # parsing windows that grow until it opens a <body> or the cap is reached.
-    window = min(limit, _FIRST_WINDOW)
+    # A window ends where the tokenizer is between tags (not inside a tag, a comment or a
+    # raw-text element), else lxml reads the cut-off "<li" as text and opens a <body> there.
+    nominal = min(limit, _FIRST_WINDOW)
+    window = 0
     while True:
+        window = _between_tags(buf, window, nominal, limit)
         codec = codec or _meta_codec(buf, window)
         root = _parse(buf[:window], codec)
         ended = root is not None and root.find("body") is not None
         if ended or window == limit:
             return _collect(root, capped and not ended, window, codec)
-        window = min(limit, window * 4)
-        if window > scanned:
-            match = _HEAD_END.search(buf, scanned - 8, window)
-            scanned = window
+        nominal = min(limit, window * 4)
+        if nominal > scanned:
+            match = _HEAD_END.search(buf, scanned - 8, nominal)
+            scanned = nominal
             if match is not None:
                 return _parse_to_end(buf, match.start(), limit, codec, capped)
+
+
+def _between_tags(buf: bytes, start: int, pos: int, limit: int) -> int:
+    """The first offset at or after ``pos`` where the HTML tokenizer is in its data state.
+
+    ``start`` must be such an offset (0, or a previous answer); the scan goes forward from it
+    over tags (quoted values may hold ``>``), comments and raw-text elements, so windows that
+    grow re-scan nothing: linear in the bytes read. ``limit`` when the construct never ends.
+    """
+    while True:
+        lt = buf.find(b"<", start, pos)
+        if lt < 0:
+            return pos
+        nxt = buf[lt + 1 : lt + 2]
+        if buf.startswith(b"<!--", lt):
+            found = buf.find(b"-->", lt + 4, limit)
+            end = limit if found < 0 else found + 3
+        elif nxt in (b"!", b"?") or (nxt == b"/" and buf[lt + 2 : lt + 3].isalpha()):
+            found = buf.find(b">", lt + 2, limit)  # declaration, bogus comment, end tag
+            end = limit if found < 0 else found + 1
+        elif nxt.isalpha():
+            whole = _TAG.match(buf, lt, limit)
+            if whole is None:
+                return limit
+            end = whole.end()
+            name = _TAG_NAME.match(buf, lt + 1)
+            raw = name.group().lower().decode() if name is not None else ""
+            if raw == "plaintext":
+                return limit
+            if raw in _CLOSER:
+                closer = _CLOSER[raw].search(buf, end, limit)
+                if closer is None:
+                    return limit
+                found = buf.find(b">", closer.end(), limit)
+                end = limit if found < 0 else found + 1
+        else:  # "<" not starting a tag is text
+            start = lt + 1
+            continue
+        if end >= pos:
+            return min(end, limit)
+        start = end
 
 
 def _parse_to_end(buf: bytes, end: int, limit: int, codec: str | None, capped: bool) -> HtmlHead:
