@@ -8,17 +8,25 @@ site evaluation against the number of robots.txt extension lines (F5).
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from optout_middleware.evaluate import builtin_signals
 from optout_middleware.formats import htmlhead
 from optout_middleware.formats.htmlhead import extract_head
+from optout_middleware.inputs import Context, SiteFiles
+from optout_middleware.signals.robotsmeta import RobotsMetaSignal
+from optout_middleware.testing import make_response, make_site, verdict_for
+from optout_middleware.verdict import Purpose
 
 if TYPE_CHECKING:
     import pytest
+
+    from optout_middleware.plugin import SignalParser
 
 # --- F1: the head of a cut window is the head of the whole document --------------------------
 
@@ -101,3 +109,229 @@ def test_review_f1_example_noai_after_an_8_kib_window_ending_inside_a_link_tag()
     for shift in range(-40, 60):  # and each neighbouring offset of the cut
         shifted = doc.replace(b"a" * 8127, b"a" * (8127 + shift))
         assert htmlhead.MetaTag("robots", "noai") in extract_head(shifted).metas, shift
+
+
+# --- F2: a field joined from several lines means what the lines meant ------------------------
+
+_CONTEXTS = (
+    Context(),
+    Context(user_agent="CCBot"),
+    Context(extra_robots_directives=frozenset({"noindex", "noarchive"})),
+)
+_SCOPES = ["GPTBot", "googlebot", "otherbot", "CCBot/2.0", "img2dataset", "ChatGPT Agent"]
+_DIRECTIVES = [
+    "noai",
+    "noimageai",
+    "noindex",
+    "nofollow",
+    "noarchive",
+    "max-snippet: 20",
+    "unavailable_after: Wed, 31 Dec 2030 23:59:59 GMT",
+    "NoAI",
+]
+_directive_lists = st.lists(st.sampled_from(_DIRECTIVES), min_size=1, max_size=3)
+_scoped_field = st.builds(
+    lambda scope, ds: f"{scope}: {', '.join(ds)}", st.sampled_from(_SCOPES), _directive_lists
+)
+_unscoped_field = _directive_lists.map(", ".join)
+
+
+def _decisions(headers: list[tuple[str, str]], context: Context) -> list[bool | None]:
+    response = make_response("https://example.com/p", headers=headers)
+    return [
+        verdict_for(response=response, purpose=p, context=context).reserved
+        for p in (Purpose.TRAIN_AI, Purpose.TRAIN_GENAI, Purpose.AI_INPUT, Purpose.TDM)
+    ]
+
+
+def _joinings(fields: list[str], cuts: list[bool], sep: str) -> list[str]:
+    """``fields`` joined into lines: ``cuts[i]`` keeps a line break after field ``i``."""
+    lines, current = [], [fields[0]]
+    for value, cut in zip(fields[1:], cuts, strict=False):
+        if cut:
+            lines.append(sep.join(current))
+            current = [value]
+        else:
+            current.append(value)
+    lines.append(sep.join(current))
+    return lines
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.one_of(st.none(), _unscoped_field),
+    st.lists(_scoped_field, min_size=1, max_size=4),
+    st.lists(st.booleans(), min_size=4, max_size=4),
+    st.sampled_from([", ", ",", " , "]),
+    st.sampled_from(_CONTEXTS),
+)
+def test_x_robots_tag_any_joining_of_fields_gives_the_verdict_of_the_separate_fields(
+    first: str | None, scoped: list[str], cuts: list[bool], sep: str, context: Context
+) -> None:
+    """Review F2, spec 5.6 "repeated headers vs one combined header => same meaning": however
+    an intermediary joins ``X-Robots-Tag`` lines with commas (RFC 9110 5.3), the verdict is the
+    one of the separate lines. (An unscoped field can only come first: after a scoped one, a
+    joined line reads it inside that scope, as spec 5.6 says one line is read.)"""
+    fields = ([first] if first else []) + scoped
+    separate = _decisions([("X-Robots-Tag", f) for f in fields], context)
+    joined = _joinings(fields, cuts, sep)
+    assert _decisions([("X-Robots-Tag", line) for line in joined], context) == separate, joined
+
+
+_USAGE = ["train-ai=n", "search=y", "ai-use=n", "train-ai=y", "tdm=n", "bots=n"]
+_SIGNAL = ["ai-train=no", "search=yes", "ai-input=no", "ai-train=yes"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from([("Content-Usage", _USAGE), ("Content-Signal", _SIGNAL)]).flatmap(
+        lambda pair: st.tuples(
+            st.just(pair[0]), st.lists(st.sampled_from(pair[1]), min_size=1, max_size=4)
+        )
+    ),
+    st.lists(st.booleans(), min_size=3, max_size=3),
+)
+def test_preference_headers_any_joining_gives_the_verdict_of_the_separate_fields(
+    header_fields: tuple[str, list[str]], cuts: list[bool]
+) -> None:
+    """Review F2's property for the other list-valued headers (RFC 9651 4.2, spec 3.5): the
+    joined ``Content-Usage`` / ``Content-Signal`` field means what its lines meant."""
+    name, fields = header_fields
+    separate = _decisions([(name, f) for f in fields], Context())
+    joined = _joinings(fields, cuts, ", ")
+    assert _decisions([(name, line) for line in joined], Context()) == separate
+
+
+def test_x_robots_tag_scope_after_a_comma_starts_a_new_scope() -> None:
+    """Review F2 examples: ``noindex, GPTBot: noai`` reserves for GPTBot (a default AI token),
+    ``GPTBot: noindex, otherbot: noai`` does not, and ``ccbot/2.0: noai`` names CCBot."""
+    for value, reserved in [
+        ("noindex, GPTBot: noai", True),
+        ("googlebot: noindex, GPTBot: noai", True),
+        ("GPTBot: noindex, otherbot: noai", None),
+        ("ccbot/2.0: noai", True),
+    ]:
+        response = make_response(headers=[("X-Robots-Tag", value)])
+        assert verdict_for(response=response).reserved is reserved, value
+
+
+# --- F3: no memo keyed by the id() of an object it does not hold -----------------------------
+
+_ROBOTS = (
+    "User-agent: CCBot\nContent-Signal: ai-train=no\nContent-Usage: train-ai=n\n"
+    "DisallowAITraining: /x/\nDisallow: /private/\n\n"
+    "User-agent: GPTBot\nDisallow: /\n\n"
+    "User-agent: *\nContent-Signal: ai-train=yes\nContent-Usage: /a/ train-ai=y\nAllow: /\n"
+)
+_TDMREP = '[{"location": "/a/*", "tdm-reservation": 1}, {"location": "/", "tdm-reservation": 0}]'
+_HEADERS = [
+    [("X-Robots-Tag", "noindex"), ("Content-Signal", "ai-train=no")],
+    [("X-Robots-Tag", "CCBot: noai"), ("Content-Usage", "train-ai=n")],
+    [("Content-Type", "image/png"), ("X-Robots-Tag", "noimageai, noarchive")],
+]
+_HTML = "<html><head><meta name=robots content=noindex><meta name=ccbot content=noai></head>"
+
+
+def _contexts() -> list[Context]:
+    return [
+        Context(),
+        Context(user_agent="CCBot"),
+        Context(extra_robots_directives=frozenset({"noindex", "noarchive"})),
+        Context(user_agent="CCBot", wildcard_group_signals=False, aipref_legacy_labels=False),
+        Context(ai_agents=()),
+    ]
+
+
+def _site() -> SiteFiles:
+    return make_site("https://example.com/", robots=_ROBOTS, tdmrep=_TDMREP, aitxt="Disallow: /")
+
+
+def _exercise(
+    signals: list[SignalParser], contexts: list[Context], site: SiteFiles | None = None
+) -> list[object]:
+    """Every built-in family over site files, headers and metas, under each context."""
+    site = site or _site()
+    seen: list[object] = []
+    for context in contexts:
+        for path in ("/", "/a/b", "/x/y", "/private/p"):
+            url = "https://example.com" + path
+            seen.append(verdict_for(*signals, url=url, site=site, context=context).to_dict())
+        for headers in _HEADERS:
+            response = make_response("https://example.com/p", headers=headers, html=_HTML)
+            for purpose in (Purpose.TRAIN_AI, Purpose.TDM):
+                v = verdict_for(*signals, response=response, context=context, purpose=purpose)
+                seen.append(v.to_dict())
+    return seen
+
+
+def _reachable_ids(root: object) -> set[int]:
+    ids: set[int] = set()
+    stack = [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in ids or isinstance(obj, type):
+            continue
+        ids.add(id(obj))
+        stack.extend(gc.get_referents(obj))
+    return ids
+
+
+def _memos(root: object) -> list[dict[object, object]]:
+    """Every dict held by the signal object (its memos and their nested ones)."""
+    found: list[dict[object, object]] = []
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, (type, str, bytes, int)):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, dict):
+            found.append(obj)
+        stack.extend(gc.get_referents(obj))
+    return found
+
+
+def _key_ints(key: object) -> list[int]:
+    if isinstance(key, tuple):
+        return [i for k in key for i in _key_ints(k)]
+    return [key] if isinstance(key, int) and not isinstance(key, bool) else []
+
+
+_ID_FLOOR = 1 << 20  # ids are addresses; indexes and flags in keys are small
+
+
+def test_no_memo_is_keyed_by_the_id_of_an_object_it_does_not_hold() -> None:
+    """Review F3: a memo keyed by ``id(x)`` must hold ``x``, else a new object at the freed
+    address gets the old answer. After the contexts, files and responses are gone, every id in
+    every memo key of every built-in parser names an object the parser still holds."""
+    signals = builtin_signals()
+    _exercise(signals, _contexts())
+    gc.collect()
+    for signal in signals:
+        held = _reachable_ids(signal)
+        for memo in _memos(signal):
+            for key in memo:
+                for number in _key_ints(key):
+                    assert number < _ID_FLOOR or number in held, (signal.family, key)
+
+
+def test_one_parser_instance_across_contexts_answers_as_fresh_parsers_do() -> None:
+    """Review F3 / M11: a parser reused across contexts (tests, services that rebuild them)
+    gives each context the verdicts a fresh parser gives it, in either order."""
+    contexts = _contexts()
+    fresh = [_exercise(builtin_signals(), [c]) for c in contexts]
+    site, shared = _site(), builtin_signals()  # one parsed file too, as in a crawl
+    assert [_exercise(shared, [c], site) for c in contexts] == fresh
+    site, shared = _site(), builtin_signals()
+    assert [_exercise(shared, [c], site) for c in reversed(contexts)] == fresh[::-1]
+
+
+def test_review_f3_example_extra_directive_after_a_plain_context() -> None:
+    """Review F3, the reported input: ``noindex`` counts only under a context that lists it."""
+    signal = RobotsMetaSignal()
+    response = make_response(headers={"X-Robots-Tag": "noindex"})
+    assert verdict_for(signal, response=response, context=Context()).reserved is None
+    extras = Context(extra_robots_directives=frozenset({"noindex"}))
+    assert verdict_for(signal, response=response, context=extras).reserved is True
+    assert verdict_for(signal, response=response, context=Context()).reserved is None
