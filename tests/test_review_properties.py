@@ -14,11 +14,16 @@ from typing import TYPE_CHECKING
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
+from scrapy.settings import Settings
 
+from optout_middleware.cli.main import product_token as cli_product_token
 from optout_middleware.evaluate import builtin_signals
 from optout_middleware.formats import htmlhead
 from optout_middleware.formats.htmlhead import extract_head
+from optout_middleware.formats.robotstxt import agent_key
+from optout_middleware.formats.robotstxt import parse as robots_parse
 from optout_middleware.inputs import Context, SiteFiles
+from optout_middleware.middlewares.config import OptOutConfig
 from optout_middleware.signals.robotsmeta import RobotsMetaSignal
 from optout_middleware.testing import make_response, make_site, verdict_for
 from optout_middleware.verdict import Purpose
@@ -335,3 +340,55 @@ def test_review_f3_example_extra_directive_after_a_plain_context() -> None:
     extras = Context(extra_robots_directives=frozenset({"noindex"}))
     assert verdict_for(signal, response=response, context=extras).reserved is True
     assert verdict_for(signal, response=response, context=Context()).reserved is None
+
+
+# --- F4: the crawler's own token keeps every character a robots.txt group matches ------------
+
+# Names a robots.txt User-agent line can hold and our matcher reads whole (formats.robotstxt):
+# letters, digits, ".", "-", "_"; at least one letter.
+_AGENT_NAMES = st.from_regex(r"[A-Za-z0-9._-]{0,6}[A-Za-z][A-Za-z0-9._-]{0,6}", fullmatch=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_AGENT_NAMES, st.sampled_from(["/1.0", "/2.19 (+https://x.test/bot)", " (compatible)", ""]))
+def test_crawler_token_from_any_user_agent_selects_the_group_written_with_its_name(
+    name: str, rest: str
+) -> None:
+    """Review F4, specs.md 6.5: the token taken from ``USER_AGENT`` (middleware) and from
+    ``--user-agent`` (CLI) selects the robots.txt group written with that name, whatever its
+    characters, so the crawler reads its own Disallow and its own extension lines."""
+    robots = robots_parse(f"User-agent: {name}\nDisallow: /private/\n\nUser-agent: *\nAllow: /\n")
+    user_agent = name + rest
+    for token in (
+        OptOutConfig.from_settings(Settings({"USER_AGENT": user_agent})).user_agent,
+        cli_product_token(user_agent),
+    ):
+        assert agent_key(token) == agent_key(name)
+        assert robots.names_agent(token)
+        assert not robots.allowed("/private/page", token)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_AGENT_NAMES, min_size=1, max_size=3).map(" ".join))
+def test_optout_user_agent_accepts_every_name_a_group_can_be_written_with(name: str) -> None:
+    """Review F4: ``OPTOUT_USER_AGENT="AI2Bot"`` (or ``"ChatGPT Agent"``) is accepted as given
+    and its group's extension lines reach the crawl."""
+    context = OptOutConfig.from_settings(Settings({"OPTOUT_USER_AGENT": name})).context()
+    assert context.user_agent == name
+    robots = f"User-agent: {name}\nContent-Usage: train-ai=n\n\nUser-agent: *\nAllow: /\n"
+    site = make_site("https://example.com/", robots=robots)
+    assert verdict_for(url="https://example.com/x", site=site, context=context).reserved is True
+
+
+def test_review_f4_example_ai2bot_reads_its_own_group() -> None:
+    """Review F4, the reported input: ``AI2Bot/1.0`` reads ``User-agent: AI2Bot``."""
+    robots = (
+        "User-agent: AI2Bot\nContent-Usage: train-ai=n\nDisallow: /private/\n\n"
+        "User-agent: *\nAllow: /\n"
+    )
+    agent = OptOutConfig.from_settings(Settings({"USER_AGENT": "AI2Bot/1.0 (+x)"})).user_agent
+    assert agent == "AI2Bot"
+    site = make_site("https://example.com/", robots=robots)
+    context = Context(user_agent=agent)
+    assert verdict_for(url="https://example.com/x", site=site, context=context).reserved is True
+    assert not robots_parse(robots).allowed("/private/a", agent)
