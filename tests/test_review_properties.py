@@ -9,7 +9,7 @@ site evaluation against the number of robots.txt extension lines (F5).
 from __future__ import annotations
 
 import gc
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,15 +20,19 @@ from optout_middleware.cli.main import product_token as cli_product_token
 from optout_middleware.evaluate import builtin_signals
 from optout_middleware.formats import htmlhead
 from optout_middleware.formats.htmlhead import extract_head
-from optout_middleware.formats.robotstxt import agent_key
+from optout_middleware.formats.patterns import PathPattern
+from optout_middleware.formats.robotstxt import RobotsTxt, agent_key
 from optout_middleware.formats.robotstxt import parse as robots_parse
 from optout_middleware.inputs import Context, SiteFiles
 from optout_middleware.middlewares.config import OptOutConfig
+from optout_middleware.signals import aipref
 from optout_middleware.signals.robotsmeta import RobotsMetaSignal
 from optout_middleware.testing import make_response, make_site, verdict_for
 from optout_middleware.verdict import Purpose
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pytest
 
     from optout_middleware.plugin import SignalParser
@@ -392,3 +396,60 @@ def test_review_f4_example_ai2bot_reads_its_own_group() -> None:
     context = Context(user_agent=agent)
     assert verdict_for(url="https://example.com/x", site=site, context=context).reserved is True
     assert not robots_parse(robots).allowed("/private/a", agent)
+
+
+# --- F5: per-URL work does not grow with the number of extension lines -----------------------
+
+
+class _Counts:
+    def __init__(self) -> None:
+        self.calls: dict[str, int] = {}
+
+    def wrap(self, name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] = self.calls.get(name, 0) + 1
+            return func(*args, **kwargs)
+
+        return counted
+
+
+def _robots_with(lines: int) -> str:
+    usage = "".join(f"Content-Usage: /s{i}/ train-ai=n\nCrawl-delay: {i}\n" for i in range(lines))
+    return (
+        "User-agent: *\nContent-Signal: search=yes\nContent-Usage: train-ai=y\n"
+        + usage
+        + "DisallowAITraining: /t/\nAllow: /\n"
+    )
+
+
+def _per_url_work(lines: int, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Parse, pattern and group-scan calls made by 17 URLs after the first, all families."""
+    site = make_site("https://example.com/", robots=_robots_with(lines))
+    signals = builtin_signals()
+    context = Context(user_agent="MyBot")
+    verdict_for(*signals, url="https://example.com/s1/a", site=site, context=context)  # warm
+    counts = _Counts()
+    monkeypatch.setattr(aipref, "parse_dictionary", counts.wrap("sfv", aipref.parse_dictionary))
+    monkeypatch.setattr(aipref, "PathPattern", counts.wrap("pattern", aipref.PathPattern))
+    monkeypatch.setattr(PathPattern, "matches", counts.wrap("match", PathPattern.matches))
+    scan = counts.wrap("group scan", RobotsTxt._extension_records)
+    monkeypatch.setattr(RobotsTxt, "_extension_records", scan)
+    for k in (*range(2, 10), *range(2, 10)):
+        url = f"https://example.com/s{k}/page?q={k}"
+        assert verdict_for(*signals, url=url, site=site, context=context).reserved is True
+    other = verdict_for(*signals, url="https://example.com/x", site=site, context=context)
+    assert other.reserved is None  # only the pathless train-ai=y applies: train-genai allowed
+    monkeypatch.undo()
+    return counts.calls
+
+
+def test_site_evaluation_work_per_url_is_independent_of_the_number_of_extension_lines(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Review F5: with 10, 1,100 or 5,000 ``Content-Usage`` (and ``Crawl-delay``) lines, a URL
+    costs the same counted work: no value is parsed again, no group is scanned again, and only
+    the patterns that could match the URL are tried (1,025 lines used to re-parse every line
+    on every URL)."""
+    work = [_per_url_work(n, monkeypatch) for n in (10, 1100, 5000)]
+    assert work[0] == work[1] == work[2], work
+    assert work[0].get("sfv", 0) == work[0].get("pattern", 0) == work[0].get("group scan", 0) == 0
