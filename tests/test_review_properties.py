@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 from typing import TYPE_CHECKING, Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
@@ -32,8 +33,6 @@ from optout_middleware.verdict import Purpose
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-    import pytest
 
     from optout_middleware.plugin import SignalParser
 
@@ -453,3 +452,120 @@ def test_site_evaluation_work_per_url_is_independent_of_the_number_of_extension_
     work = [_per_url_work(n, monkeypatch) for n in (10, 1100, 5000)]
     assert work[0] == work[1] == work[2], work
     assert work[0].get("sfv", 0) == work[0].get("pattern", 0) == work[0].get("group scan", 0) == 0
+
+
+# --- F8, F9: decided readings ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "search=yes; ai-train=no",
+        "ai-train=no;",
+        "search=yes ai-train=no",
+        "ai-train=no;v=1",
+        "ai-train='no'",
+        "ai-train:no",
+        "ai-train=no\u00a0, search=yes",
+    ],
+)
+def test_content_signal_negative_survives_odd_separators_and_punctuation(value: str) -> None:
+    """Review F8 (decided: fix), spec 3.7 [inferred] "treat negative-looking values as no": a
+    ``no`` written with ``;``, spaces, ``:``, quotes or a non-ASCII space reserves, in the
+    header and in robots.txt."""
+    response = make_response(headers={"Content-Signal": value})
+    assert verdict_for(response=response).reserved is True
+    site = make_site("https://example.com/", robots=f"User-agent: *\nContent-Signal: {value}\n")
+    assert verdict_for(url="https://example.com/a", site=site).reserved is True
+
+
+@pytest.mark.parametrize("value", ["search=no; ai-train=yes", "ai-train:yes", "ai-train='yes'"])
+def test_content_signal_lenient_reading_never_reads_a_yes(value: str) -> None:
+    """Review F8: the lenient reading goes only towards "no"; a "yes" it would find is unknown."""
+    response = make_response(headers={"Content-Signal": value})
+    assert verdict_for(response=response).reserved is None
+
+
+_F9_BODY = (
+    b'<html><head><meta name="robots" content="noai"><meta name="tdm-reservation" content="1">'
+    b"</head><body>x</body></html>"
+)
+
+
+@pytest.mark.parametrize("charset", ["utf-16", "UTF-16LE", "utf-16be", "utf-32"])
+def test_http_wide_charset_on_ascii_bytes_does_not_hide_the_head(charset: str) -> None:
+    """Review F9 (decided: fix): an HTTP ``charset=utf-16`` on an ASCII body is wrong the way a
+    ``<meta charset=utf-16>`` on one is; the head is read as ASCII-compatible."""
+    headers = {"Content-Type": f"text/html; charset={charset}"}
+    response = make_response(headers=headers, body=_F9_BODY)
+    assert verdict_for(response=response, purpose=Purpose.TDM).reserved is True
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-16"])
+def test_http_utf16_charset_on_wide_bytes_is_still_obeyed(codec: str) -> None:
+    """Review F9: real UTF-16 (with or without a BOM, either byte order) is still decoded."""
+    headers = {"Content-Type": "text/html; charset=utf-16"}
+    response = make_response(headers=headers, body=_F9_BODY.decode().encode(codec))
+    assert verdict_for(response=response, purpose=Purpose.TDM).reserved is True
+
+
+# --- minor readings (review "Minor or debatable readings") -----------------------------------
+
+
+def test_template_content_is_not_the_head() -> None:
+    """HTML: ``<template>`` content is inert; a ``noai`` meta inside it is not the page's."""
+    html = "<html><head><template><meta name=robots content=noai></template></head><body>x"
+    assert verdict_for(response=make_response(html=html)).reserved is None
+    html = "<html><head><template><p></template><meta name=robots content=noai></head><body>x"
+    assert verdict_for(response=make_response(html=html)).reserved is True
+
+
+def test_tdmrep_json_duplicate_reservation_key_keeps_the_reservation() -> None:
+    """tdmrep.json ``"tdm-reservation": 1, "tdm-reservation": 0`` in one rule reserves (JSON
+    leaves duplicate keys undefined; the conservative reading keeps the 1)."""
+    body = '[{"location": "/", "tdm-reservation": 1, "tdm-reservation": 0}]'
+    site = make_site("https://example.com/", tdmrep=body)
+    assert verdict_for(url="https://example.com/a", site=site, purpose="tdm").reserved is True
+    body = '[{"location": "/", "tdm-reservation": 0, "tdm-reservation": 0}]'
+    site = make_site("https://example.com/", tdmrep=body)
+    assert verdict_for(url="https://example.com/a", site=site, purpose="tdm").reserved is False
+
+
+def test_tdmrep_json_protocol_relative_location_is_read_on_the_files_origin() -> None:
+    """spec 1.7 [inferred]: a same-origin absolute URL location uses its path; ``//host/`` is one."""
+    body = '[{"location": "//example.com/private/", "tdm-reservation": 1}]'
+    site = make_site("https://example.com/", tdmrep=body)
+    assert verdict_for(url="https://example.com/private/a", site=site, purpose="tdm").reserved
+    other = '[{"location": "//other.example/", "tdm-reservation": 1}]'
+    site = make_site("https://example.com/", tdmrep=other)
+    assert verdict_for(url="https://example.com/a", site=site, purpose="tdm").reserved is None
+
+
+def test_tdm_reservation_header_quoted_value_is_read_like_the_files() -> None:
+    """``tdm-reservation: "1"`` is strictly invalid (spec 1.2) but evidently 1, as tdmrep.json's
+    ``"1"`` is read: the header reserves, with a note."""
+    response = make_response(headers={"tdm-reservation": '"1"'})
+    verdict = verdict_for(response=response, purpose="tdm")
+    assert verdict.reserved is True
+    assert verdict.decided_by is not None
+    assert "quoted" in verdict.decided_by.note
+
+
+@pytest.mark.parametrize(
+    "start", [b"<!-- generated -->\n<html>", b"<title>t</title>", b"<script>x</script>"]
+)
+def test_html_without_content_type_is_sniffed_as_whatwg_does(start: bytes) -> None:
+    """WHATWG MIME sniffing: a body that starts with a comment or an HTML tag is HTML, so a
+    ``noai`` meta in a page served without Content-Type is read."""
+    body = start + b'<meta name="robots" content="noai">'
+    response = make_response("https://example.com/p", body=body)
+    assert response.is_html
+    assert verdict_for(response=response).reserved is True
+
+
+def test_body_that_is_not_html_is_not_sniffed_as_html() -> None:
+    """A JSON or binary body without Content-Type is not read for metas."""
+    assert not make_response(body=b'{"a": "<html>"}').is_html
+    assert not make_response(body=b"\x89PNG\r\n\x1a\n<html>").is_html
+    assert not make_response(body=b"<abbr>").is_html  # "<a" then a letter is not "<a "
+    assert make_response(body=b"<p>text").is_html  # HTML, though its metas are in the body

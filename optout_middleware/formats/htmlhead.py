@@ -25,7 +25,9 @@ How the cut stays correct where that is cheap:
 
 Encodings, in the WHATWG order: a BOM, then the ``encoding`` argument (HTTP charset), then a
 ``charset=`` in the head (a ``utf-16`` declaration in an ASCII-compatible document means UTF-8),
-else UTF-8. UTF-16/32 bodies (by BOM, argument, or a NUL byte pattern at the start) are decoded
+else UTF-8. Unlike browsers, an HTTP ``utf-16``/``utf-32`` charset is believed only when the
+bytes look wide (a BOM or a NUL in the first two bytes): on ASCII bytes it would turn the head
+into CJK garbage and hide its metas. UTF-16/32 bodies (by BOM, argument, or a NUL byte pattern at the start) are decoded
 first. Other non-UTF-8 heads are transcoded by Python; lxml only ever sees UTF-8 (libxml2's own
 sniffing would obey a ``<meta charset=utf-16>`` and turn an ASCII page into garbage). Bad bytes
 become U+FFFD; nothing here raises. The shared parser object serialises concurrent use (lxml
@@ -143,8 +145,16 @@ def extract_head(
         return EMPTY_HEAD
     max_bytes = max(max_bytes, 0)
     codec = _bom_codec(body) or (_codec_for(encoding) if encoding else None)
-    if codec is None and len(body) > 1 and (body[0] == 0) != (body[1] == 0):
-        codec = "utf-16-be" if body[0] == 0 else "utf-16-le"  # "<\0" without a BOM
+    wide = len(body) > 1 and (body[0] == 0) != (body[1] == 0)  # "<\0" or "\0<"
+    if (codec is None or codec == "utf-16") and wide:
+        codec = "utf-16-be" if body[0] == 0 else "utf-16-le"  # without a BOM
+    elif (
+        codec is not None
+        and codec.startswith(("utf-16", "utf-32"))
+        and not wide
+        and _bom_codec(body) is None
+    ):
+        codec = None  # an HTTP UTF-16 label on ASCII bytes is wrong, as a meta one is (F9)
     buf = body
     if codec is not None and codec.startswith(("utf-16", "utf-32")):
         buf = _transcode(body[:max_bytes], codec).lstrip("\ufeff").encode("utf-8")
@@ -242,6 +252,8 @@ def _collect(root: etree._Element | None, truncated: bool, parsed: int, codec: s
     base: str | None = None
     for el in root.iter("meta", "link", "base", "body"):
         tag = el.tag
+        if tag != "body" and _in_template(el):
+            continue
         if tag == "meta":
             name = el.get("name")
             if name is not None:
@@ -258,6 +270,16 @@ def _collect(root: etree._Element | None, truncated: bool, parsed: int, codec: s
             if href is not None:  # HTML: the first <base> with an href is the base
                 base = href.strip(_ASCII_WS)
     return HtmlHead(tuple(metas), tuple(links), base, truncated, parsed, codec)
+
+
+def _in_template(el: etree._Element) -> bool:
+    """HTML: ``<template>`` content is inert (never part of the document), so not the head's."""
+    parent = el.getparent()
+    while parent is not None:
+        if parent.tag == "template":
+            return True
+        parent = parent.getparent()
+    return False
 
 
 def _ascii_lower(value: str) -> str:

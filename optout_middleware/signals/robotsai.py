@@ -47,6 +47,11 @@ _UNREACHABLE_NOTE = (
     "RFC 9309 section 2.3.1.4: an unreachable robots.txt (5xx or network error) means "
     "complete disallow"
 )
+# specs.md section 0: a Disallow for an AI token refuses that operator's use; an Allow maps to
+# nothing ("acquisition, not usage"), so it is recorded without a stance (review F6).
+_CRAWL_PERMISSION = (
+    "crawl permission for this token, not a permission to use (specs.md 0): no stance"
+)
 _AI_TRAINING_NOTE = (
     "draft-canel-robots-ai-control (expired): longest matching DisallowAITraining/"
     "AllowAITraining rule, Allow wins ties"
@@ -132,23 +137,30 @@ class _AgentPlan:
                 family=FAMILY,
                 source=SOURCE,
                 value=f"User-agent: {self.token}",
-                stances=allows(self.purpose),
+                stances=(),
                 location=f"line {self.line}",
                 agent=self.token,
                 url=self.url,
-                note="a group names this agent and none of its rules matches: allowed",
+                note="a group names this agent and none of its rules matches: " + _CRAWL_PERMISSION,
             )
         field = "Allow" if rule.allow else "Disallow"
         return Evidence(
             family=FAMILY,
             source=SOURCE,
             value=f"{field}: {rule.raw}",
-            stances=allows(self.purpose) if rule.allow else disallows(self.purpose),
+            stances=() if rule.allow else disallows(self.purpose),
             location=f"line {rule.line}",
             agent=self.token,
             path=rule.raw,
             url=self.url,
-            note="" if self.known else "token not in the agent table: read as train-ai",
+            note="; ".join(
+                n
+                for n in (
+                    _CRAWL_PERMISSION if rule.allow else "",
+                    "" if self.known else "token not in the agent table: read as train-ai",
+                )
+                if n
+            ),
         )
 
 
