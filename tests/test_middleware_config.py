@@ -32,6 +32,7 @@ def test_defaults_match_documented_values() -> None:
     assert c.robotstxt_fail_closed is True
     assert c.cache_size == 10_000
     assert c.cache_ttl_secs == 86_400
+    assert c.unreachable_retry_secs == 600
     assert c.audit_file is None
     assert c.item_field == "optout"
     assert c.robotstxt_obey is False
