@@ -32,17 +32,21 @@ PKG = "optout_middleware"
 
 @dataclass(frozen=True, slots=True)
 class Mutation:
-    """Replace ``old`` (exactly once) by ``new`` in ``path``; ``tests`` should notice."""
+    """Replace ``old`` (exactly once) by ``new`` in ``path``, and each further pair of
+    ``also``; ``tests`` should notice."""
 
     name: str
     path: str
     old: str
     new: str
     tests: tuple[str, ...]
+    also: tuple[tuple[str, str], ...] = ()
 
 
-def _m(name: str, path: str, old: str, new: str, *tests: str) -> Mutation:
-    return Mutation(name, f"{PKG}/{path}", old, new, tuple(f"tests/{t}" for t in tests))
+def _m(
+    name: str, path: str, old: str, new: str, *tests: str, also: tuple[tuple[str, str], ...] = ()
+) -> Mutation:
+    return Mutation(name, f"{PKG}/{path}", old, new, tuple(f"tests/{t}" for t in tests), also)
 
 
 MUTATIONS: tuple[Mutation, ...] = (
@@ -70,9 +74,10 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m("robotsmeta-memo-ignores-image", "signals/robotsmeta.py",
        "page = (id(context), response.is_image,", "page = (id(context), False,",
        "test_robotsmeta.py"),
-    _m("robotsmeta-memo-ignores-context", "signals/robotsmeta.py",
-       "page = (id(context), response.is_image,", "page = (0, response.is_image,",
-       "test_review_properties.py"),
+    _m("robotsmeta-memo-does-not-hold-context", "signals/robotsmeta.py",
+       "self._read.put(key, (context, read))", "self._read.put(key, (None, read))",
+       "test_review_properties.py",
+       also=(("entry is not None and entry[0] is context", "entry is not None"),)),
     _m("contentsignal-memo-ignores-context", "signals/contentsignal.py",
        "key = (id(parsed), id(context), robots.url)", "key = (id(parsed), 0, robots.url)",
        "test_contentsignal.py", "test_review_properties.py"),
@@ -171,10 +176,13 @@ def _copy_project(dest: Path) -> None:
 def _run(mutation: Mutation, work: Path, timeout: float) -> tuple[str, float]:
     target = work / mutation.path
     original = target.read_text(encoding="utf-8")
-    count = original.count(mutation.old)
-    if count != 1:
-        return f"STALE (text found {count} times)", 0.0
-    target.write_text(original.replace(mutation.old, mutation.new), encoding="utf-8")
+    mutated = original
+    for old, new in ((mutation.old, mutation.new), *mutation.also):
+        count = mutated.count(old)
+        if count != 1:
+            return f"STALE ({old[:30]!r} found {count} times)", 0.0
+        mutated = mutated.replace(old, new)
+    target.write_text(mutated, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(work), "PYTHONDONTWRITEBYTECODE": "1"}
     command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
     started = time.monotonic()
@@ -188,7 +196,10 @@ def _run(mutation: Mutation, work: Path, timeout: float) -> tuple[str, float]:
             timeout=timeout,
             check=False,
         )
-        outcome = "killed" if proc.returncode != 0 else "SURVIVED"
+        # 1: a test failed. Anything else (2: collection error, e.g. a mutation that does not
+        # compile; 5: no tests) says nothing about the tests, so it is not a kill.
+        codes = {0: "SURVIVED", 1: "killed"}
+        outcome = codes.get(proc.returncode, f"ERROR (pytest exit {proc.returncode})")
     except subprocess.TimeoutExpired:
         outcome = "killed (timeout)"
     finally:

@@ -376,7 +376,14 @@ def test_corpus_files_never_raise() -> None:
     files = [p for p in DATA.rglob("*") if p.is_file()]
     assert files
     for path in files:
-        assert isinstance(extract_head(path.read_bytes()), HtmlHead), path
+        body = path.read_bytes()
+        head = extract_head(body)
+        # never more than the document (UTF-16 grows in UTF-8) nor the cap; names normalised
+        assert head.parsed_bytes <= min(2 * len(body) + 3, 2 * MAX_HEAD_BYTES), path
+        assert all(
+            m.name == m.name.strip(" \t\n\f\r").lower() for m in head.metas if m.name.isascii()
+        )
+        assert all(rel == rel.lower() for link in head.links for rel in link.rels if rel.isascii())
 
 
 # --- ResponseView integration ----------------------------------------------------------------
