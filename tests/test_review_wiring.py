@@ -315,3 +315,41 @@ async def test_html_without_content_type_is_read() -> None:
         result = await crawl([site.url("/bare"), site.url("/open")])
     assert result.urls() == [site.url("/open")]
     assert result.stats["optout/response_dropped"] == 1
+
+
+def test_robots_txt_is_fetched_under_obey_even_with_its_family_off() -> None:
+    """README ``ROBOTSTXT_OBEY``: our middleware enforces the crawler's own rules, so robots.txt
+    is fetched even when the robotstxt family is not read; a custom family with site evidence
+    gets all three files."""
+    from scrapy.settings import Settings  # noqa: PLC0415
+
+    from optout_middleware.middlewares.config import OptOutConfig  # noqa: PLC0415
+    from optout_middleware.middlewares.downloader import build_signals, site_file_kinds  # noqa: PLC0415
+
+    def kinds(**settings: Any) -> tuple[str, ...]:
+        config = OptOutConfig.from_settings(Settings(settings))
+        return site_file_kinds(config, build_signals(config))
+
+    assert kinds(OPTOUT_SIGNAL_FAMILIES=["robots-meta"]) == ()
+    assert kinds(OPTOUT_SIGNAL_FAMILIES=["robots-meta"], ROBOTSTXT_OBEY=True) == ("robots",)
+    custom = {"OPTOUT_SIGNAL_FAMILIES": ["robots-meta"], "OPTOUT_SIGNALS": [f"{__name__}.SiteWide"]}
+    assert set(kinds(**custom)) == {"robots", "tdmrep", "aitxt"}
+
+
+class SiteWide(SignalParser):
+    """A custom family that reads site files (which ones is not known in advance)."""
+
+    family: ClassVar[str] = "house-site"
+
+    def site_evidence(self, site: Any, url: str, context: Context) -> Iterable[Evidence]:
+        return ()
+
+
+@pytest.mark.parametrize("ctype", ["application/xhtml+xml", "text/html; charset=utf-8"])
+def test_xhtml_and_html_content_types_are_read(ctype: str) -> None:
+    """README "robots meta": the head of an HTML or XHTML response is read."""
+    from optout_middleware.testing import make_response  # noqa: PLC0415
+
+    body = b'<html><head><meta name="robots" content="noai"/></head><body/></html>'
+    response = make_response(headers={"Content-Type": ctype}, body=body)
+    assert verdict_for(response=response).reserved is True
