@@ -160,6 +160,25 @@ MUTATIONS: tuple[Mutation, ...] = (
        "test_review_properties.py"),
     _m("template-metas-read", "formats/htmlhead.py",
        'if tag != "body" and _in_template(el):', "if False:", "test_review_properties.py"),
+    # written without looking for a test first: the rule, then whatever tests its module has
+    _m("verdict-child-no-does-not-reserve-parent", "verdict.py",
+       "| {q for q in Purpose if p in _lineage(q)}", "", "test_verdict.py"),
+    _m("contentsignal-yes-beats-no", "signals/contentsignal.py",
+       "if old is Stance.DISALLOWED or new is None:", "if new is None:",
+       "test_contentsignal.py"),
+    _m("tdmrep-disagreement-allows", "signals/tdmrep.py",
+       'return (1 if "1" in valid else 0)', 'return (0 if "0" in valid else 1)', "test_tdmrep.py"),
+    _m("noimageai-reserves-pages", "signals/robotsmeta.py",
+       "if directive in _ON_A_PAGE and not response.is_image:", "if False:",
+       "test_robotsmeta.py"),
+    _m("agent-names-case-sensitive", "formats/robotstxt.py",
+       'return " ".join(token.group().lower().split())', 'return " ".join(token.group().split())',
+       "test_robotstxt.py"),
+    _m("aipref-legacy-yes-honoured", "signals/aipref.py",
+       "            if stance is Stance.ALLOWED:\n", "            if False:\n", "test_aipref.py"),
+    _m("meta-utf16-declaration-believed", "formats/htmlhead.py",
+       'return "utf-8"  # HTML: a UTF-16 declaration', 'return codec  # HTML: a UTF-16 declaration',
+       "test_htmlhead.py"),
 )  # fmt: skip
 
 
