@@ -159,7 +159,8 @@ MUTATIONS: tuple[Mutation, ...] = (
        "        codec = None  # an HTTP UTF-16 label", "        pass  # an HTTP UTF-16 label",
        "test_review_properties.py"),
     _m("template-metas-read", "formats/htmlhead.py",
-       'if tag != "body" and _in_template(el):', "if False:", "test_review_properties.py"),
+       'if templated and tag != "body" and _in_template(el):', "if False:",
+       "test_review_properties.py"),
     # written without looking for a test first: the rule, then whatever tests its module has
     _m("verdict-child-no-does-not-reserve-parent", "verdict.py",
        "| {q for q in Purpose if p in _lineage(q)}", "", "test_verdict.py"),

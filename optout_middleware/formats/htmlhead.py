@@ -250,9 +250,13 @@ def _collect(root: etree._Element | None, truncated: bool, parsed: int, codec: s
     metas: list[MetaTag] = []
     links: list[LinkTag] = []
     base: str | None = None
-    for el in root.iter("meta", "link", "base", "body"):
+    templated = False  # a <template> was seen: check ancestors from there on (rare, costly)
+    for el in root.iter("meta", "link", "base", "body", "template"):
         tag = el.tag
-        if tag != "body" and _in_template(el):
+        if tag == "template":
+            templated = True
+            continue
+        if templated and tag != "body" and _in_template(el):
             continue
         if tag == "meta":
             name = el.get("name")
