@@ -157,16 +157,22 @@ def find_agent(token: str) -> AgentToken | None:
     return _BY_NAME.get(token.strip().lower())
 
 
-_PRODUCT_TOKEN = re.compile(r"[A-Za-z_-]+")  # RFC 9309 product-token characters
+# RFC 9309's product-token characters (letters, "-", "_") widened, as robots.txt User-agent
+# values are read here, to digits and "." (AI2Bot, img2dataset, bigsur.ai; specs.md 6.2, 6.5):
+# a crawler's own token keeps every character its robots.txt group can be written with.
+_PRODUCT_TOKEN = re.compile(r"[A-Za-z0-9._-]+")
 
 
 def product_token(user_agent: str) -> str | None:
-    """The robots.txt token of a User-Agent string: ``"MyBot/1.0 (+url)"`` gives ``"MyBot"``.
+    """The robots.txt token of a User-Agent string: ``"MyBot/1.0 (+url)"`` gives ``"MyBot"``,
+    ``"AI2Bot/1.0"`` gives ``"AI2Bot"`` (the HTTP product name, up to ``/``, a space or ``(``).
 
     None when the string does not start with one; callers decide what that means.
     """
     match = _PRODUCT_TOKEN.match(user_agent.strip())
-    return match.group() if match else None
+    if match is None or not any(c.isalpha() for c in match.group()):
+        return None  # "1.0/x": a version, not a name
+    return match.group()
 
 
 _TRAINS = re.compile(r"\btrain(?:s|ed|ing)?\b", re.IGNORECASE)

@@ -6,6 +6,7 @@ wrap Scrapy objects in them without copying bodies or headers.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
@@ -113,6 +114,14 @@ NO_SITE_FILES = SiteFiles()
 _NO_DOCUMENTS: Mapping[str, SiteFile[RslDocument]] = MappingProxyType({})
 
 
+# WHATWG MIME sniffing's HTML patterns (a tag name then a space or ">", or a comment).
+_HTML_SNIFF = re.compile(
+    rb"<(?:!doctype html|html|head|script|iframe|h1|div|font|table|a|style|title|b|body|br|p)"
+    rb"[ \t\n\f\r>]|<!--",
+    re.IGNORECASE,
+)
+
+
 class HeaderSource(Protocol):
     """Anything that returns every value of a header, matched case-insensitively.
 
@@ -195,8 +204,7 @@ class ResponseView:
         ctype = self.content_type
         if ctype:
             return ctype in ("text/html", "application/xhtml+xml")
-        start = self.body[:512].lstrip().lower()
-        return start.startswith((b"<!doctype html", b"<html", b"<head"))
+        return _HTML_SNIFF.match(self.body[:512].lstrip()) is not None
 
     @property
     def is_image(self) -> bool:

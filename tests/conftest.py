@@ -11,6 +11,7 @@ os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
 import dataclasses
 import functools
+import socket
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import attrs
@@ -43,6 +44,22 @@ BASE_SETTINGS: dict[str, Any] = {
     "CONCURRENT_REQUESTS": 32,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 32,
 }
+
+
+def loopback_hosts_usable() -> bool:
+    """Whether 127.0.0.2 can be bound: Linux routes all of 127/8 to loopback, macOS only
+    127.0.0.1 (tests that need separate hosts, as Scrapy's download slots are per host, skip)."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.2", 0))
+        except OSError:
+            return False
+    return True
+
+
+needs_loopback_hosts = pytest.mark.skipif(
+    not loopback_hosts_usable(), reason="needs 127.0.0.2 and up; only 127.0.0.1 exists here"
+)
 
 
 def crawl_test(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., Deferred[None]]:

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from optout_middleware.formats.robotstxt import parse
 from optout_middleware.inputs import Context, FileState
-from optout_middleware.signals.aipref import AiprefSignal, parse_rule, parse_usage
+from optout_middleware.signals.aipref import AiprefSignal, parse_rule, parse_usage, stances_for
 from optout_middleware.verdict import Purpose, Stance
 
 from .evidence_helpers import (
@@ -510,4 +511,9 @@ def test_aipref_robots_never_raises(body: bytes, path: str) -> None:
     evidence = tuple(
         SIGNAL.site_evidence(site(data), "https://example.com/" + path, Context(user_agent="Bot"))
     )
-    assert all(e.family == "aipref" for e in evidence)
+    # each evidence is one of the group's Content-Usage lines, read as that line says
+    lines = {r.value for r in parse(data).extension_records("Bot", "content-usage")}
+    for e in evidence:
+        assert e.value in lines
+        assert {p for p, _ in e.stances} <= set(Purpose)
+        assert e.stances == stances_for(parse_rule(e.value).preference, legacy=True)[0]

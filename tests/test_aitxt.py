@@ -312,9 +312,18 @@ def test_aitxt_bom_and_crlf_are_read() -> None:
 def test_aitxt_any_bytes_never_raise(body: bytes, path: str) -> None:
     """Hostile input: any bytes parse; matching and evidence never raise."""
     aitxt = parse_aitxt(body)
-    aitxt.match(ORIGIN + "/" + path)
+    url = ORIGIN + "/" + path
+    rule = aitxt.match(url, "MyBot")
+    assert rule is None or rule in aitxt.rules_for("MyBot")  # the decision is one of its lines
     files = SiteFiles(ORIGIN, aitxt=SiteFile(FileState.PARSED, FILE_URL, aitxt))
-    list(AiTxtSignal().site_evidence(files, ORIGIN + "/" + path, Context(user_agent="MyBot")))
+    found = list(AiTxtSignal().site_evidence(files, url, Context(user_agent="MyBot")))
+    if not aitxt.is_spawning or rule is None:
+        assert found == []
+    else:  # the evidence states the deciding line's stance on train-ai, nothing else
+        (evidence,) = found
+        stance = Stance.ALLOWED if rule.allow else Stance.DISALLOWED
+        assert evidence.stances == ((Purpose.TRAIN_AI, stance),)
+        assert evidence.location == f"line {rule.line}"
 
 
 LINE = st.sampled_from(["User-agent: *", "User-agent: MyBot", "Allow:", "Disallow:", "/", "#"])
@@ -327,5 +336,10 @@ def test_aitxt_line_shaped_input_never_raises(lines: list[tuple[str, str]], path
     body = "\n".join(f"{field} {value}" for field, value in lines)
     aitxt = parse_aitxt(body)
     for agent in ("*", "MyBot", ""):
-        aitxt.match(ORIGIN + "/" + path, agent)
-        aitxt.match(ORIGIN + "/" + path, agent, allow_wins_ties=False)
+        lenient = aitxt.match(ORIGIN + "/" + path, agent)
+        strict = aitxt.match(ORIGIN + "/" + path, agent, allow_wins_ties=False)
+        # the tie rule only chooses between equally long lines; it never finds a match alone
+        assert (lenient is None) is (strict is None)
+        if lenient is not None and strict is not None:
+            assert lenient.length == strict.length
+            assert lenient.allow or not strict.allow  # Allow wins ties, else Disallow does

@@ -23,6 +23,7 @@ from optout_middleware.inputs import FileState
 from optout_middleware.verdict import Purpose, Stance, Verdict
 
 from .cli_server import Reply, Site
+from .conftest import needs_loopback_hosts
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -162,7 +163,7 @@ def test_robots_group_for_uncounted_agent_says_nothing(serve: Any) -> None:
     site = serve({"/robots.txt": GPTBOT_ROBOTS, "/p": page()})
     status, data = check_json(site.url("/p"), "--agents", "ClaudeBot,CCBot")
     assert status == 0
-    assert data["reserved"] is not True
+    assert data["reserved"] is None
 
 
 def test_content_usage_in_robots_reserves(serve: Any) -> None:
@@ -358,6 +359,7 @@ def test_site_file_redirect_loop_stops_after_five_hops(serve: Any) -> None:
     assert len(hops) == 6  # the first request and five redirects
 
 
+@needs_loopback_hosts
 def test_site_file_redirect_across_origins_applies_to_first_origin(serve: Any) -> None:
     """RFC 9309 2.3.1.2: redirects may leave the authority; the rules apply to the first one."""
     other = serve({"/elsewhere.txt": GPTBOT_ROBOTS}, host="127.0.0.2")
@@ -378,7 +380,7 @@ def test_slow_robots_txt_is_cut_at_the_deadline(serve: Any) -> None:
     site = serve({"/robots.txt": Reply(GPTBOT_ROBOTS * 10, drip=0.2), "/p": page()})
     start = time.monotonic()
     status, data = check_json(site.url("/p"), "--timeout", "1")
-    assert time.monotonic() - start < 8
+    assert time.monotonic() - start < 30  # the whole drip takes about 100 s
     assert status == 1
     assert data["site_files"]["robots"]["state"] == "unreachable"
     assert data["site_files"]["robots"]["error"] == "timeout"
@@ -448,6 +450,7 @@ def test_endless_page_is_read_up_to_its_cap(serve: Any) -> None:
     assert (status, data["page"]["truncated"], data["page"]["bytes"]) == (1, True, 1024 * 1024)
 
 
+@needs_loopback_hosts
 def test_page_redirect_evaluated_on_final_origin(serve: Any) -> None:
     """A redirected page is judged at its final URL, with the final origin's site files."""
     other = serve({"/robots.txt": GPTBOT_ROBOTS, "/q": page()}, host="127.0.0.2")
@@ -459,6 +462,7 @@ def test_page_redirect_evaluated_on_final_origin(serve: Any) -> None:
     assert data["decided_at"] == other.url("/q")
 
 
+@needs_loopback_hosts
 def test_page_redirect_hop_reserved_before_download(serve: Any) -> None:
     """Each redirect hop is checked before download on its own origin's site files."""
     other = serve({"/q": page()}, host="127.0.0.2")

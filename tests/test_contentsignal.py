@@ -355,9 +355,17 @@ Disallow: /admin/
 @settings(max_examples=200, deadline=None)
 @given(st.one_of(st.text(max_size=80), st.binary(max_size=80)))
 def test_contentsignal_parse_never_raises(value: str | bytes) -> None:
-    """Hostile input: any value parses to signals, never an exception."""
+    """Hostile input: any value parses to signals, never an exception; each purpose once, and a
+    plain ``<key>=no`` item anywhere is a "no" whatever surrounds it (spec 3.5 step 4)."""
     signals = parse_content_signal(value)
-    assert all(isinstance(s, Stance) for _, s in signals.stances)
+    purposes = [p for p, _ in signals.stances]
+    assert len(purposes) == len(set(purposes))
+    assert set(purposes) <= {P.SEARCH, P.AI_INPUT, P.TRAIN_AI}
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    items = {item.strip(" \t").lower() for item in text.split(",")}
+    for key, purpose in (("search", P.SEARCH), ("ai-input", P.AI_INPUT), ("ai-train", P.TRAIN_AI)):
+        if f"{key}=no" in items:
+            assert (purpose, DISALLOWED) in signals.stances
 
 
 @settings(max_examples=200, deadline=None)
@@ -365,5 +373,13 @@ def test_contentsignal_parse_never_raises(value: str | bytes) -> None:
 def test_contentsignal_signal_never_raises(body: bytes, values: list[str]) -> None:
     """Hostile input: any robots.txt and header values give evidence, never an exception."""
     data = b"Content-Signal: " + body
-    evidence = robots(data.decode("latin-1"), "/") + header(*values)
-    assert all(e.family == "content-signal" for e in evidence)
+    from_file = robots(data.decode("latin-1"), "/")
+    records = parse(data.decode("latin-1")).extension_records("*", "content-signal")
+    assert [e.value for e in from_file] == [r.value for r in records]  # one per line, as written
+    from_headers = header(*values)
+    joined = ", ".join(t for v in values if (t := v.strip(" \t")))
+    if values:  # all lines read as one value (spec 5.6 / RFC 9110 5.3)
+        (evidence,) = from_headers
+        assert evidence.stances == parse_content_signal(joined).stances
+    else:
+        assert from_headers == ()

@@ -315,6 +315,23 @@ def test_example_crawl_goes_as_the_demo_table_says(
     assert f"Demo check: all {len(LISTED)} pages went as the demo index says." in drop_run.stdout
 
 
+def test_demo_check_reports_pages_that_went_otherwise(site: DemoSite, tmp_path: Path) -> None:
+    """The demo check can fail: a crawl that kept every demo page (no audit record, nothing
+    dropped) is reported page by page, so the line the crawl test looks for is earned."""
+    pages = site.expectations()
+    audit = tmp_path / "audit.jsonl"
+    audit.write_text("")
+    kept = tuple(url for url, _ in pages)
+    facts = CrawlFacts("train-ai", "drop", str(audit), {}, kept, demo=site)
+    out = render_summary(facts)
+    should_drop = [
+        url for url, page in pages if page.expect in (Expect.DROP_BEFORE, Expect.DROP_AFTER)
+    ]
+    assert should_drop
+    assert f"Demo check: {len(should_drop)} of {len(pages)} pages went otherwise:" in out
+    assert "went as the demo index says" not in out
+
+
 def test_example_crawl_keeps_open_and_licence_only_pages(
     drop_run: subprocess.CompletedProcess[str],
 ) -> None:

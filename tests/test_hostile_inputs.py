@@ -46,7 +46,7 @@ async def test_thousands_of_x_robots_tag_headers_are_decided(tmp_path: Path) -> 
         started = time.monotonic()
         result = await crawl([site.url("/many"), site.url("/open")], OPTOUT_AUDIT_FILE=str(audit))
         elapsed = time.monotonic() - started
-    assert elapsed < 10
+    assert elapsed < 30  # one read of each line; quadratic work would take minutes
     assert result.urls() == [site.url("/open")]
     assert result.stats["optout/response_dropped"] == 1
     (dropped,) = [r for r in audit_records(audit) if r["action"] == "dropped"]
@@ -109,7 +109,7 @@ async def test_deeply_nested_unclosed_head_is_decided_in_bounded_time() -> None:
         started = time.monotonic()
         result = await crawl([site.url("/first"), site.url("/late")])
         elapsed = time.monotonic() - started
-    assert elapsed < 15
+    assert elapsed < 30  # the cap bounds the parse; the whole 3 MB page would take far longer
     assert result.urls() == [site.url("/late")]
     assert result.stats["optout/response_dropped"] == 1
 

@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.settings import BaseSettings, Settings
+from scrapy.utils.conf import build_component_list
+from scrapy.utils.misc import load_object
 
 from optout_middleware import OptOutAddon, OptOutDownloaderMiddleware, OptOutSpiderMiddleware
 from optout_middleware.middlewares.logstats import OptOutLogStats
@@ -71,3 +73,8 @@ def test_addon_keeps_scrapy_robots_middleware_when_ours_is_off(project: dict[str
     diff = settings_diff(ROBOTSTXT_OBEY=True, **project)
     after = diff.get("DOWNLOADER_MIDDLEWARES", (None, {}))[1]
     assert RobotsTxtMiddleware not in after
+    # and in the list Scrapy builds from the final settings, whatever key form disables it
+    settings = Settings({"ROBOTSTXT_OBEY": True, **project})
+    OptOutAddon().update_settings(settings)
+    enabled = build_component_list(settings.getwithbase("DOWNLOADER_MIDDLEWARES"))
+    assert RobotsTxtMiddleware in [load_object(c) if isinstance(c, str) else c for c in enabled]

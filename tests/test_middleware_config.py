@@ -32,6 +32,7 @@ def test_defaults_match_documented_values() -> None:
     assert c.robotstxt_fail_closed is True
     assert c.cache_size == 10_000
     assert c.cache_ttl_secs == 86_400
+    assert c.unreachable_retry_secs == 600
     assert c.audit_file is None
     assert c.item_field == "optout"
     assert c.robotstxt_obey is False
@@ -57,10 +58,21 @@ def test_user_agent_setting_wins() -> None:
 
 @pytest.mark.parametrize(
     ("ua", "token"),
-    [("", "*"), ("  Foo_Bar-baz/1", "Foo_Bar-baz"), ("1Bot", "*"), ("Bot2000", "Bot")],
+    [
+        ("", "*"),
+        ("  Foo_Bar-baz/1", "Foo_Bar-baz"),
+        ("1Bot", "1Bot"),
+        ("Bot2000", "Bot2000"),
+        ("AI2Bot/1.0 (+https://example.org/bot)", "AI2Bot"),
+        ("img2dataset/1.4", "img2dataset"),
+        ("bigsur.ai (compatible)", "bigsur.ai"),
+        ("(compatible; x)", "*"),
+    ],
 )
-def test_product_token_is_rfc9309_identifier_prefix(ua: str, token: str) -> None:
-    """RFC 9309 2.2.1: a product token is letters, "-" and "_"; none usable gives "*"."""
+def test_product_token_keeps_every_character_a_robots_group_matches(ua: str, token: str) -> None:
+    """Review F4, specs.md 6.5: the crawler's token is the User-Agent's leading product name
+    with the digits and dots robots.txt groups are matched with (``AI2Bot``, not ``AI``); a
+    User-Agent with no name gives "*"."""
     assert product_token(ua) == token
 
 

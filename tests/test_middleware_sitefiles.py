@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from optout_middleware.middlewares import site_policy_fetched
 
-from .conftest import crawl, crawl_test
+from .conftest import crawl, crawl_test, needs_loopback_hosts
 from .site import JSON, TEXT, Site, html
 
 if TYPE_CHECKING:
@@ -77,6 +77,7 @@ async def test_site_files_are_requested_once_per_origin_under_concurrency() -> N
     assert len(result.items) == 20
 
 
+@needs_loopback_hosts
 @crawl_test
 async def test_each_origin_gets_its_own_site_files() -> None:
     """RFC 9309 2.3: site files belong to an origin; another host has its own."""

@@ -139,8 +139,13 @@ def test_request_target_bad_authority_does_not_raise() -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.text(max_size=40))
 def test_request_target_never_raises(url: str) -> None:
-    """Any text gives a target (the crawler never crashes on a URL)."""
-    assert isinstance(request_target(url), str)
+    """Any text gives a target (the crawler never crashes on a URL): a normal form (reading it
+    again changes nothing), a path for any bare path or absolute http(s) URL."""
+    target = request_target(url)
+    assert request_target(target) == target
+    for absolute in (url, "http://example.com" + url, "https://example.com/" + url):
+        if absolute.startswith(("/", "http")):
+            assert request_target(absolute).startswith("/"), absolute
 
 
 @settings(max_examples=200, deadline=None)
@@ -168,20 +173,21 @@ BLOW_UP = "/*a*a*a*a*a*a*a*a*a*a*b"
 
 
 def test_wildcard_blow_up_pattern_is_fast() -> None:
-    """robots-parsers.md 1: '/*a*a…*b' vs 2,000 'a's answers in milliseconds (no backtracking)."""
+    """robots-parsers.md 1: '/*a*a…*b' vs 2,000 'a's answers right (no backtracking: the step
+    count is test_wildcard_pieces_are_searched_once_each)."""
     pattern = PathPattern(BLOW_UP)
     target = "/" + "a" * 2000
-    assert _best_of(3, lambda: pattern.matches(target)) < 0.05
     assert not pattern.matches(target)
+    assert pattern.matches(target + "b")
 
 
 def test_wildcard_blow_up_pattern_is_linear() -> None:
     """Ten times the URL costs about ten times the time, not a power of it."""
     pattern = PathPattern(BLOW_UP)
     short, long = "/" + "a" * 20_000, "/" + "a" * 200_000
-    t_short = _best_of(20, lambda: pattern.matches(short))
-    t_long = _best_of(20, lambda: pattern.matches(long))
-    assert t_long < 40 * t_short + 0.001  # quadratic would be ~100x
+    t_short = _best_of(5, lambda: pattern.matches(short))
+    t_long = _best_of(5, lambda: pattern.matches(long))
+    assert t_long < 40 * t_short + 0.001  # a wide ratio: linear is ~10x, quadratic ~100x
 
 
 class _CountingStr(str):

@@ -7,6 +7,7 @@ from pathlib import Path
 from optout_middleware.formats.robotstxt import parse
 from optout_middleware.inputs import Context, FileState, SiteFile, SiteFiles
 from optout_middleware.signals.robotsai import RobotsSignal
+from optout_middleware.testing import make_site, verdict_for
 from optout_middleware.verdict import Evidence, Purpose, Stance, allows, combine
 
 DATA = Path(__file__).parent / "data" / "robots"
@@ -108,20 +109,31 @@ def test_star_group_is_not_an_ai_opt_out() -> None:
     assert evidence("User-agent: *\nDisallow: /\n") == []
 
 
-def test_token_group_allowing_the_url_is_an_allow() -> None:
-    """A group naming the token whose rules allow the URL allows that purpose."""
+def test_token_group_allowing_the_url_is_crawl_permission_with_no_stance() -> None:
+    """specs.md section 0 (review F6): an Allow for an AI token is acquisition, not usage; it is
+    recorded (which rule decided) but maps to no purpose, so it never makes a verdict False."""
     found = evidence("User-agent: GPTBot\nDisallow: /private/\nAllow: /page\n")
-    assert [(e.stances, e.location, e.path) for e in found] == [
-        (allows(Purpose.TRAIN_AI), "line 3", "/page")
-    ]
+    assert [(e.stances, e.location, e.path) for e in found] == [((), "line 3", "/page")]
+    assert "not a permission to use" in found[0].note
+    assert combine(Purpose.TRAIN_AI, found).reserved is None
 
 
-def test_token_group_without_matching_rule_allows_at_group_line() -> None:
-    """RFC 9309 2.2.2: no matching rule is allowed; the evidence points at the group."""
+def test_token_group_without_matching_rule_is_recorded_at_group_line_with_no_stance() -> None:
+    """RFC 9309 2.2.2: no matching rule may be crawled; specs.md 0: that says nothing of use."""
     found = evidence("# hi\nUser-agent: CCBot\nDisallow: /private/\n")
-    assert [(e.stances, e.location, e.path) for e in found] == [
-        (allows(Purpose.TRAIN_AI), "line 2", None)
-    ]
+    assert [(e.stances, e.location, e.path) for e in found] == [((), "line 2", None)]
+
+
+def test_review_f6_ai_group_allow_is_not_a_training_permission() -> None:
+    """Review F6, the reported inputs: none of them is an explicit allow (reserved False)."""
+    for robots in (
+        "User-agent: GPTBot\nDisallowAITraining: /\nAllow: /\n",
+        "User-agent: GPTBot\nContent-Signal: ai-train=no\nAllow: /\n",
+        "User-agent: GPTBot\nAllow: /\n\nUser-agent: *\nDisallow: /\n",
+    ):
+        site = make_site("https://example.com/", robots=robots)
+        context = Context(user_agent="MyBot")
+        assert verdict_for(url="https://example.com/a", site=site, context=context).reserved is None
 
 
 def test_token_purpose_comes_from_the_agent_table() -> None:
@@ -209,9 +221,9 @@ def test_unknown_record_between_agents_does_not_hide_a_reservation() -> None:
 def test_any_token_disallow_reserves_despite_another_tokens_allow() -> None:
     """verdict.py: within the family a disallow wins ties, so one blocked trainer reserves."""
     found = evidence("User-agent: GPTBot\nAllow: /\n\nUser-agent: CCBot\nDisallow: /\n")
-    assert {e.agent: e.stances[0][1] for e in found} == {
-        "GPTBot": Stance.ALLOWED,
-        "CCBot": Stance.DISALLOWED,
+    assert {e.agent: e.stances for e in found} == {
+        "GPTBot": (),
+        "CCBot": ((Purpose.TRAIN_AI, Stance.DISALLOWED),),
     }
     assert combine(Purpose.TRAIN_AI, found).reserved is True
 

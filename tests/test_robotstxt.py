@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from optout_middleware.formats.patterns import request_target
 from optout_middleware.formats.robotstxt import (
     MAX_BYTES,
     Record,
@@ -260,12 +260,13 @@ def test_appendix_b_prefixed_field_name_is_unknown() -> None:
 
 
 def test_wildcard_blow_up_through_allowed_is_fast() -> None:
-    """robots-parsers.md 1: '/*a*a…*b' against a 2,000-character URL answers in milliseconds."""
+    """robots-parsers.md 1: '/*a*a…*b' against a 2,000-character URL is answered (right) by
+    the linear matcher: its step count is test_patterns.test_wildcard_pieces_are_searched_once_each,
+    so no wall-clock bound here."""
     robots = parse("User-agent: *\nDisallow: /*a*a*a*a*a*a*a*a*a*a*b\n")
     url = "https://example.com/" + "a" * 2000
-    start = time.perf_counter()
     assert robots.allowed(url, "x")
-    assert time.perf_counter() - start < 0.05
+    assert not robots.allowed(url + "b", "x")
 
 
 def test_sitemaps_are_global() -> None:
@@ -566,21 +567,18 @@ def test_line_ending_exactly_at_the_limit_is_kept() -> None:
 def test_ten_megabyte_body_parse_is_bounded() -> None:
     """Hostile input: only MAX_BYTES of a 10 MB body are read, so parsing stays fast."""
     body = b"User-agent: *\n" + b"Disallow: /a\n" * (10 * 1024 * 1024 // 13)
-    start = time.perf_counter()
     robots = parse(body)
-    elapsed = time.perf_counter() - start
     assert robots.truncated
     assert robots.size == len(body) > 10_000_000
+    # the work is bounded by what was read: the rules of MAX_BYTES, not of 10 MB
     assert len(robots.groups[0].rules) == (MAX_BYTES - 14) // 13
-    assert elapsed < 1.0
 
 
 def test_one_megabyte_line_is_bounded() -> None:
     """Hostile input: a 1 MB line crosses the limit and is dropped, quickly."""
     body = b"User-agent: *\nDisallow: /" + b"a" * (1024 * 1024) + b"\nDisallow: /b\n"
-    start = time.perf_counter()
     robots = parse(body)
-    assert time.perf_counter() - start < 0.5
+    assert robots.truncated
     assert robots.group_for("x").rules == ()  # type: ignore[union-attr]
 
 
@@ -613,9 +611,14 @@ def test_wrong_input_type_raises_type_error_naming_it() -> None:
 def test_any_bytes_parse_without_error(body: bytes) -> None:
     """specs.md 6.1 (2.3.1): any bytes give a result; matching on it never raises either."""
     robots = parse(body)
-    assert isinstance(robots, RobotsTxt)
-    robots.allowed("/a", "FooBot")
-    robots.extension_records("FooBot", "content-usage")
+    assert robots.size == len(body)
+    assert robots.allowed("/robots.txt", "FooBot")  # RFC 9309 2.2.2, whatever the file says
+    group = robots.group_for("FooBot")
+    rule = robots.match("/a", "FooBot")
+    assert rule is None or (group is not None and rule in group.rules)
+    assert all(
+        r.field == "content-usage" for r in robots.extension_records("FooBot", "content-usage")
+    )
 
 
 LINE_PIECES = [
@@ -646,15 +649,36 @@ LINE_PIECES = [
 def test_any_text_parses_and_matches_without_error(pieces: list[str], url: str) -> None:
     """Robots-like text and any URL never raise."""
     robots = parse("".join(pieces))
-    assert robots.allowed(url, "FooBot") in (True, False)
-    assert robots.allowed(url, "*") in (True, False)
+    for agent in ("FooBot", "*"):
+        rule = robots.match(url, agent)
+        assert robots.allowed(url, agent) is (rule is None or rule.allow)
+        group = robots.group_for(agent)
+        target = request_target(url)
+        matching = [
+            r
+            for r in (group.rules if group else ())
+            if r.pattern.text and r.pattern.matches(target)
+        ]
+        if target == "/robots.txt" or target.startswith("/robots.txt?"):
+            continue
+        # RFC 9309 2.2.2: the deciding rule is a longest match, and only a match decides
+        assert (rule is None) is (not matching)
+        assert rule is None or rule.pattern.length == max(r.pattern.length for r in matching)
 
 
 @pytest.mark.parametrize("path", sorted(p.name for p in DATA.iterdir()))
 def test_corpus_files_parse(path: str) -> None:
     """No-crash corpus over tests/data/robots (every fixture parses)."""
-    robots = parse((DATA / path).read_bytes())
-    robots.allowed("/", "GPTBot")
+    body = (DATA / path).read_bytes()
+    robots = parse(body)
+    assert robots.allowed("/robots.txt", "GPTBot")
+    # every User-agent line (in any case) names an agent of some group
+    written = sum(
+        1
+        for line in body.decode("utf-8", "replace").splitlines()
+        if line.strip().lower().startswith("user-agent") and ":" in line
+    )
+    assert sum(len(g.agents) for g in robots.groups) >= written - robots.truncated
 
 
 # --- Records and extension_records --------------------------------------------------------------

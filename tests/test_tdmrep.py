@@ -791,9 +791,14 @@ def test_tdmrep_lookup_of_unparseable_url_answers() -> None:
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=2048))
 def test_tdmrep_any_bytes_raise_only_parse_error(body: bytes) -> None:
-    """Hostile input: any bytes either parse or raise ParseError."""
+    """Hostile input: any bytes either parse or raise ParseError; what parses is rules and
+    skipped rules, numbered in file order, and a lookup answers with one of the rules."""
     with contextlib.suppress(ParseError):
-        parse_tdmrep_json(body)
+        tdm = parse_tdmrep_json(body)
+        indexes = sorted([r.index for r in tdm.rules] + [s.index for s in tdm.skipped])
+        assert indexes == sorted(set(indexes))
+        found = tdm.lookup("/")
+        assert found is None or found in tdm.rules
 
 
 JSON = st.recursive(
@@ -818,12 +823,21 @@ def test_tdmrep_any_json_parses_or_raises_parse_error_and_lookup_never_raises(
         tdm = parse_tdmrep_json(json.dumps(data), origin=ORIGIN)
     except ParseError:
         return
-    tdm.lookup("/" + path)
-    tdm.skipped_matching("/" + path)
-    list(
+    rule = tdm.lookup("/" + path)
+    assert rule is None or rule in tdm.rules
+    skipped = tdm.skipped_matching("/" + path, rule.index if rule else None)
+    assert all(s in tdm.skipped for s in skipped)
+    evidence = list(
         SIGNAL.site_evidence(
             SiteFiles(ORIGIN, tdmrep=SiteFile(FileState.PARSED, FILE_URL, tdm)),
             ORIGIN + "/" + path,
             CONTEXT,
         )
     )
+    # the first matching rule decides (spec 1.3A): its reservation is the only stance
+    stances = [s for e in evidence for s in e.stances]
+    if rule is None:
+        assert stances == []
+    else:
+        expected = Stance.DISALLOWED if rule.reservation == 1 else Stance.ALLOWED
+        assert stances == [(Purpose.TDM, expected)]

@@ -78,7 +78,7 @@ if TYPE_CHECKING:
 __all__ = ["build_parser", "main", "product_token"]
 
 _PROG = "optout"
-# RFC 9309 product-token characters; Google's parser keeps the leading run of them, as we do.
+# The product token keeps every character a robots.txt group can match (agents.product_token).
 
 
 class CheckError(OptOutError):
@@ -86,11 +86,12 @@ class CheckError(OptOutError):
 
 
 def product_token(user_agent: str) -> str:
-    """The robots.txt product token of a User-Agent: its leading run of letters, '-' and '_'."""
+    """The robots.txt product token of a User-Agent: its leading run of letters, digits, '.',
+    '-' and '_'."""
     token = agents.product_token(user_agent)
     if token is None:
         raise argparse.ArgumentTypeError(
-            f"user agent {user_agent!r} must start with a product token (letters, '-' or '_')"
+            f"user agent {user_agent!r} must start with a product token (letters, digits, '.', '-' or '_')"
         )
     return token
 

@@ -16,14 +16,18 @@ How the cut stays correct where that is cheap:
 * A cut inside a tag (``content="</head>"``) is detected from the bytes before it. A quoted
   value holding both ``>`` and ``</head>`` is not (the head is then cut short).
 * HTML lets a document omit both ``</head>`` and ``<body>``. Without either, lxml parses growing
-  windows (8 KiB, 32 KiB, 128 KiB, then the cap) until it opens a ``<body>``.
+  windows (8 KiB, 32 KiB, 128 KiB, then the cap) until it opens a ``<body>``. Each window is
+  moved on to the end of the tag, comment or raw-text element it would cut (a forward scan,
+  linear over all windows), since lxml reads a cut-off ``<li`` as text and opens a ``<body>``.
 * Whatever lxml places in ``<body>`` is not the head and is not returned: metas after stray text,
   after a body-only element, or in the body proper. specs.md 1.7 and 5.6 [inferred] would honour
   a ``noai`` / ``tdm-reservation: 1`` there; reading the body would break the cost budget.
 
 Encodings, in the WHATWG order: a BOM, then the ``encoding`` argument (HTTP charset), then a
 ``charset=`` in the head (a ``utf-16`` declaration in an ASCII-compatible document means UTF-8),
-else UTF-8. UTF-16/32 bodies (by BOM, argument, or a NUL byte pattern at the start) are decoded
+else UTF-8. Unlike browsers, an HTTP ``utf-16``/``utf-32`` charset is believed only when the
+bytes look wide (a BOM or a NUL in the first two bytes): on ASCII bytes it would turn the head
+into CJK garbage and hide its metas. UTF-16/32 bodies (by BOM, argument, or a NUL byte pattern at the start) are decoded
 first. Other non-UTF-8 heads are transcoded by Python; lxml only ever sees UTF-8 (libxml2's own
 sniffing would obey a ``<meta charset=utf-16>`` and turn an ASCII page into garbage). Bad bytes
 become U+FFFD; nothing here raises. The shared parser object serialises concurrent use (lxml
@@ -109,6 +113,7 @@ _TOKEN = re.compile(
 _CLOSER = {t: re.compile(rb"</" + t.encode() + rb"(?=[\s/>])", re.IGNORECASE) for t in _RAW_TEXT}
 # A whole tag from its "<": quoted values may hold ">" (no nested quantifiers: linear).
 _TAG = re.compile(rb"<[^\s/>\"']*(?:[^>\"']|\"[^\"]*\"|'[^']*')*>")
+_TAG_NAME = re.compile(rb"[A-Za-z][^\s/>]*")
 _CHARSET = re.compile(rb"charset\s*=\s*[\"']?\s*([a-z0-9_.:\-]{1,40})", re.IGNORECASE)
 _MARKER_SCAN = 64 * 1024  # bytes searched for </head or <body before parsing without one
 _FIRST_WINDOW = 8 * 1024  # parsed when there is no marker; then 32 KiB, 128 KiB, the cap
@@ -129,7 +134,7 @@ _NOT_HTML_CODECS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode
 _CACHE_MAX = 512  # distinct rel values / meta names remembered (they repeat across pages)
 _CACHE_KEY_MAX = 64  # longer values are not remembered: hostile pages must not grow memory
 _RSL_TYPE = "application/rsl+xml"  # inline RSL licences (read by signals/rsl.py)
-_TAGS = ("meta", "link", "base", "body")
+_TAGS = ("meta", "link", "base", "body", "template")
 _PLUS_XML = re.compile(rb"\+xml", re.IGNORECASE)
 _TAGS_RSL = (*_TAGS, "script")
 
@@ -162,8 +167,16 @@ def extract_head(
         return EMPTY_HEAD
     max_bytes = max(max_bytes, 0)
     codec = _bom_codec(body) or (_codec_for(encoding) if encoding else None)
-    if codec is None and len(body) > 1 and (body[0] == 0) != (body[1] == 0):
-        codec = "utf-16-be" if body[0] == 0 else "utf-16-le"  # "<\0" without a BOM
+    wide = len(body) > 1 and (body[0] == 0) != (body[1] == 0)  # "<\0" or "\0<"
+    if (codec is None or codec == "utf-16") and wide:
+        codec = "utf-16-be" if body[0] == 0 else "utf-16-le"  # without a BOM
+    elif (
+        codec is not None
+        and codec.startswith(("utf-16", "utf-32"))
+        and not wide
+        and _bom_codec(body) is None
+    ):
+        codec = None  # an HTTP UTF-16 label on ASCII bytes is wrong, as a meta one is (F9)
     buf = body
     if codec is not None and codec.startswith(("utf-16", "utf-32")):
         buf = _transcode(body[:max_bytes], codec).lstrip("\ufeff").encode("utf-8")
@@ -176,19 +189,64 @@ def extract_head(
         return _parse_to_end(buf, match.start(), limit, codec, capped)
     # No marker: HTML allows omitting </head> and <body>, so let lxml say where the head ended,
     # parsing windows that grow until it opens a <body> or the cap is reached.
-    window = min(limit, _FIRST_WINDOW)
+    # A window ends where the tokenizer is between tags (not inside a tag, a comment or a
+    # raw-text element), else lxml reads the cut-off "<li" as text and opens a <body> there.
+    nominal = min(limit, _FIRST_WINDOW)
+    window = 0
     while True:
+        window = _between_tags(buf, window, nominal, limit)
         codec = codec or _meta_codec(buf, window)
         root = _parse(buf[:window], codec)
         ended = root is not None and root.find("body") is not None
         if ended or window == limit:
             return _collect(root, capped and not ended, window, codec, buf)
-        window = min(limit, window * 4)
-        if window > scanned:
-            match = _HEAD_END.search(buf, scanned - 8, window)
-            scanned = window
+        nominal = min(limit, window * 4)
+        if nominal > scanned:
+            match = _HEAD_END.search(buf, scanned - 8, nominal)
+            scanned = nominal
             if match is not None:
                 return _parse_to_end(buf, match.start(), limit, codec, capped)
+
+
+def _between_tags(buf: bytes, start: int, pos: int, limit: int) -> int:
+    """The first offset at or after ``pos`` where the HTML tokenizer is in its data state.
+
+    ``start`` must be such an offset (0, or a previous answer); the scan goes forward from it
+    over tags (quoted values may hold ``>``), comments and raw-text elements, so windows that
+    grow re-scan nothing: linear in the bytes read. ``limit`` when the construct never ends.
+    """
+    while True:
+        lt = buf.find(b"<", start, pos)
+        if lt < 0:
+            return pos
+        nxt = buf[lt + 1 : lt + 2]
+        if buf.startswith(b"<!--", lt):
+            found = buf.find(b"-->", lt + 4, limit)
+            end = limit if found < 0 else found + 3
+        elif nxt in (b"!", b"?") or (nxt == b"/" and buf[lt + 2 : lt + 3].isalpha()):
+            found = buf.find(b">", lt + 2, limit)  # declaration, bogus comment, end tag
+            end = limit if found < 0 else found + 1
+        elif nxt.isalpha():
+            whole = _TAG.match(buf, lt, limit)
+            if whole is None:
+                return limit
+            end = whole.end()
+            name = _TAG_NAME.match(buf, lt + 1)
+            raw = name.group().lower().decode("latin-1") if name is not None else ""
+            if raw == "plaintext":
+                return limit
+            if raw in _CLOSER:
+                closer = _CLOSER[raw].search(buf, end, limit)
+                if closer is None:
+                    return limit
+                found = buf.find(b">", closer.end(), limit)
+                end = limit if found < 0 else found + 1
+        else:  # "<" not starting a tag is text
+            start = lt + 1
+            continue
+        if end >= pos:
+            return min(end, limit)
+        start = end
 
 
 def _parse_to_end(buf: bytes, end: int, limit: int, codec: str | None, capped: bool) -> HtmlHead:
@@ -223,8 +281,14 @@ def _collect(
     base: str | None = None
     scripts: list[str] = []
     rsl_links: list[LinkTag] = []
+    templated = False  # a <template> was seen: check ancestors from there on (rare, costly)
     for el in root.iter(*wanted):
         tag = el.tag
+        if tag == "template":
+            templated = True
+            continue
+        if templated and tag != "body" and _in_template(el):
+            continue
         if tag == "meta":
             name = el.get("name")
             if name is not None:
@@ -251,6 +315,16 @@ def _collect(
     return HtmlHead(
         tuple(metas), tuple(links), base, truncated, parsed, codec, tuple(scripts), tuple(rsl_links)
     )
+
+
+def _in_template(el: etree._Element) -> bool:
+    """HTML: ``<template>`` content is inert (never part of the document), so not the head's."""
+    parent = el.getparent()
+    while parent is not None:
+        if parent.tag == "template":
+            return True
+        parent = parent.getparent()
+    return False
 
 
 def _ascii_lower(value: str) -> str:

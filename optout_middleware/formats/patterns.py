@@ -136,6 +136,11 @@ class PathPattern:
     def __repr__(self) -> str:
         return f"PathPattern({self.raw!r})"
 
+    @property
+    def literal_prefix(self) -> str:
+        """The text every matching target starts with (up to the first ``*`` or ``$``)."""
+        return self._first
+
     def matches(self, target: str) -> bool:
         """Whether this pattern matches a normalised request target."""
         first = self._first

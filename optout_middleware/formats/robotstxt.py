@@ -161,6 +161,7 @@ class RobotsTxt:
         "_by_key",
         "_last_match",
         "_merged",
+        "_records",
         "_selected",
         "groups",
         "ignored_rules",
@@ -196,6 +197,10 @@ class RobotsTxt:
         self._by_key = by_key
         self._merged: dict[str, _Selected | None] = {}
         self._selected: Memo[str, _Selected | None] = Memo(_CACHE_LIMIT)
+        # (agent, fields, fallback) -> records: every URL asks, the group is scanned once.
+        self._records: Memo[tuple[str, tuple[str, ...], bool, bool], tuple[Record, ...]] = Memo(
+            _CACHE_LIMIT
+        )
         # The last (url, user_agent, rule): a URL is asked about by several families in turn.
         self._last_match: tuple[str | None, str | None, Rule | None] = (None, None, None)
 
@@ -281,6 +286,19 @@ class RobotsTxt:
         global lines, else the ``*`` group's).
         """
         fields = (field,) if isinstance(field, str) else field
+        key = (user_agent, fields, wildcard_fallback, preamble_first)
+        found = self._records.get(key)
+        if found is None:
+            found = self._records.put(key, self._extension_records(*key))
+        return found
+
+    def _extension_records(
+        self,
+        user_agent: str,
+        fields: tuple[str, ...],
+        wildcard_fallback: bool,
+        preamble_first: bool,
+    ) -> tuple[Record, ...]:
         selected = self._select(user_agent)
         if selected is not None:
             found = tuple(r for r in selected.group.records if r.field in fields)

@@ -121,7 +121,7 @@ def parse_tdmrep_json(body: bytes | str, *, origin: str = "") -> TdmRepFile:
     if text.count("[") + text.count("{") > MAX_DEPTH and _too_deep(text):
         raise ParseError(f"tdmrep.json nests deeper than {MAX_DEPTH} levels")
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=_conservative_object)
     except RecursionError:
         raise ParseError("tdmrep.json nests too deeply") from None
     except json.JSONDecodeError as exc:
@@ -186,6 +186,24 @@ def _show(value: object) -> str:
     return shown if len(shown) <= _SHOWN else shown[: _SHOWN - 3] + "..."
 
 
+def _conservative_object(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """A JSON object; a repeated ``tdm-reservation`` key keeps a ``1`` if any copy says 1.
+
+    JSON leaves duplicate keys undefined and Python keeps the last, so
+    ``"tdm-reservation": 1, "tdm-reservation": 0`` would be read as 0 and the reservation lost.
+    """
+    data = dict(pairs)
+    if len(data) < len(pairs):
+        ones = [v for k, v in pairs if k == _RESERVATION and v in _ONES and type(v) in (int, str)]
+        if ones:
+            data[_RESERVATION] = ones[0]
+    return data
+
+
+_RESERVATION = "tdm-reservation"
+_ONES = (1, "1")
+
+
 def _origin_key(url: str) -> tuple[str, str, int | None] | None:
     try:
         parts = urlsplit(url.strip())
@@ -202,6 +220,8 @@ def _location_path(
     location: str, home: tuple[str, str, int | None] | None
 ) -> tuple[str | None, str]:
     """The pattern to compile for ``location`` and a note; ``None`` and the reason to skip it."""
+    if location.startswith("//") and home is not None:  # protocol-relative: the file's scheme
+        location = f"{home[0]}:{location}"
     if _ABSOLUTE.match(location):  # seen in the wild; spec 1.7 [inferred]
         if home is None:
             return None, "absolute URL location and no origin to compare it with"

@@ -15,6 +15,7 @@ from optout_middleware import agents
 from optout_middleware.agents import DEFAULT_AGENT_TOKENS
 from optout_middleware.errors import ConfigError
 from optout_middleware.evaluate import FAMILIES
+from optout_middleware.formats.robotstxt import agent_key
 from optout_middleware.inputs import Context
 from optout_middleware.verdict import Purpose
 
@@ -55,8 +56,6 @@ DEFAULTS: dict[str, Any] = {
     "OPTOUT_REDIS_TIMEOUT_SECS": 2,
     "OPTOUT_WORKER_ID": None,  # hostname:pid
 }
-
-# RFC 9309 section 2.2.1 product token: letters, "-" and "_" (no digits).
 
 
 def product_token(user_agent: str) -> str:
@@ -236,8 +235,14 @@ def _user_agent(settings: BaseSettings) -> str:
     """OPTOUT_USER_AGENT, else ROBOTSTXT_USER_AGENT, else USER_AGENT's first product token."""
     own = _text(settings, "OPTOUT_USER_AGENT")
     if own is not None:
-        if agents.product_token(own) != own and own != "*":
-            raise _fail("OPTOUT_USER_AGENT", own, "a robots.txt product token (letters, - and _)")
+        # A User-agent value is its first word (issue 12), so a name with a space or a
+        # character no group can hold would never read its own group: refuse it.
+        if own != "*" and agent_key(own) != own.strip().lower():
+            raise _fail(
+                "OPTOUT_USER_AGENT",
+                own,
+                "a robots.txt user-agent token (letters, digits, '.', '-', '_'; no spaces)",
+            )
         return own
     robots_ua = settings.get("ROBOTSTXT_USER_AGENT")
     if isinstance(robots_ua, str) and robots_ua.strip():

@@ -266,6 +266,8 @@ _rule_cached = lru_cache(maxsize=1024)(parse_rule)  # compiled once per distinct
 
 _BUILT_LIMIT = 4096  # cached evidence tuples; they hold their files alive, so bounded
 _Built = tuple["RobotsTxt", "Context", tuple[Evidence, ...]]
+_COMPILED_LIMIT = 64  # (robots.txt, context) pairs; they hold their files alive, so keep small
+_Compiled = tuple["RobotsTxt", "Context", "_Rules"]
 
 
 class AiprefSignal(SignalParser):
@@ -277,6 +279,8 @@ class AiprefSignal(SignalParser):
         # (id(robots.txt), id(context), its URL, ids of the winning records) -> (robots.txt,
         # context, evidence): the entry keeps alive the objects whose ids key it
         self._built: Memo[tuple[int, int, str, tuple[int, ...]], _Built] = Memo(_BUILT_LIMIT)
+        # (id(robots.txt), id(context)) -> (robots.txt, context, its rules, most specific first)
+        self._compiled: Memo[tuple[int, int], _Compiled] = Memo(_COMPILED_LIMIT)
 
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """One statement per response: every header line joined with ", " (RFC 9651 4.2).
@@ -318,18 +322,7 @@ class AiprefSignal(SignalParser):
         records = site.robots_records(ROBOTS_FIELD, context)
         if not records or parsed is None or not parsed.allowed(url, context.user_agent):
             return ()
-        target = request_target(url)
-        best = -1
-        winners: list[tuple[Record, UsageRule]] = []
-        for record in records:
-            value = record.value
-            rule = _rule_cached(value) if len(value) <= _CACHE_MAX_CHARS else parse_rule(value)
-            if rule.pattern is not None and not rule.pattern.matches(target):
-                continue
-            if rule.rank > best:
-                best, winners = rule.rank, [(record, rule)]
-            elif rule.rank == best:
-                winners.append((record, rule))
+        winners = self._rules(parsed, context, records).winners(request_target(url))
         if not winners:
             return ()
         # The evidence depends on the winning rules, not on the URL: built once per file.
@@ -363,6 +356,62 @@ class AiprefSignal(SignalParser):
             )
         evidence = tuple(found)
         return self._built.put(key, (parsed, context, evidence))[2]
+
+    def _rules(self, parsed: RobotsTxt, context: Context, records: tuple[Record, ...]) -> _Rules:
+        """The group's rules parsed and indexed once per file and context (review F5: parsing
+        them again for every URL made each URL cost as much as the whole file)."""
+        key = (id(parsed), id(context))
+        entry = self._compiled.get(key)
+        if entry is not None and entry[0] is parsed and entry[1] is context:
+            return entry[2]
+        return self._compiled.put(key, (parsed, context, _Rules(records)))[2]
+
+
+class _Rules:
+    """One group's ``Content-Usage`` rules, indexed by the literal start of their path.
+
+    A pattern can only match a target that starts with its text up to the first ``*`` or
+    ``$``, so a URL looks up each of its own prefixes of a length some pattern starts with:
+    the work per URL follows the URL's length and the rules that could match it, not the
+    number of lines in the file.
+    """
+
+    __slots__ = ("_by_prefix", "_lengths", "_pathless")
+
+    def __init__(self, records: tuple[Record, ...]) -> None:
+        self._pathless: list[tuple[Record, UsageRule]] = []
+        self._by_prefix: dict[str, list[tuple[Record, UsageRule]]] = {}
+        for record in records:
+            value = record.value
+            rule = _rule_cached(value) if len(value) <= _CACHE_MAX_CHARS else parse_rule(value)
+            if rule.pattern is None:
+                self._pathless.append((record, rule))
+            else:
+                self._by_prefix.setdefault(rule.pattern.literal_prefix, []).append((record, rule))
+        self._lengths = sorted({len(p) for p in self._by_prefix})
+
+    def winners(self, target: str) -> list[tuple[Record, UsageRule]]:
+        """The matching rules of the highest rank, in file order (all of them combine)."""
+        best = -1
+        found: list[tuple[Record, UsageRule]] = []
+        candidates = [self._pathless]
+        for length in self._lengths:
+            if length > len(target):
+                break
+            rules = self._by_prefix.get(target[:length])
+            if rules is not None:
+                candidates.append(rules)
+        for rules in candidates:
+            for record, rule in rules:
+                if rule.rank < best or (
+                    rule.pattern is not None and not rule.pattern.matches(target)
+                ):
+                    continue
+                if rule.rank > best:
+                    best, found = rule.rank, []
+                found.append((record, rule))
+        found.sort(key=lambda pair: pair[0].line)
+        return found
 
 
 def _scope(parsed: RobotsTxt, agent: str, first: Record) -> tuple[str | None, str]:

@@ -9,6 +9,8 @@ its first ``=``, lower-case key and value. Keys map to purposes (spec 3.4): ``se
 Values: ``yes`` allows; ``no`` and the negative-looking values in :data:`NO_VALUES` (emitted
 by some frameworks) disallow; anything else, including ``allow`` or ``true``, is unknown: a
 reading may be lenient only towards "no". One pair of surrounding double quotes is dropped.
+An item the reading above ignores is searched for a "no" written with ``;`` or spaces between
+pairs, ``:`` for ``=``, single quotes or a non-ASCII space (review F8); its "yes" stays unread.
 Repeated keys, in one line or across the lines of a group or header, merge with "no" winning.
 
 ``use`` (2026: ``immediate`` < ``reference`` < ``full``, least to most permissive) says how AI
@@ -133,6 +135,7 @@ def parse_content_signal(value: str | bytes) -> ContentSignals:
             val = val[1:-1].strip(_OWS)
         if not eq:
             ignored.append(text)
+            _lenient_no(text, found, lenient)
         elif key in KEYS:
             if val == YES_VALUE:
                 stance = Stance.ALLOWED
@@ -142,6 +145,7 @@ def parse_content_signal(value: str | bytes) -> ContentSignals:
                     lenient.append(text)
             else:
                 ignored.append(text)
+                _lenient_no(text, found, lenient)
                 continue
             merged = _merge_stance(found.get(key), stance)
             if merged is not None:
@@ -150,6 +154,7 @@ def parse_content_signal(value: str | bytes) -> ContentSignals:
             use = _merge_use(use, val)
         else:
             ignored.append(text)
+            _lenient_no(text, found, lenient)
     return ContentSignals(
         raw=raw,
         search=found.get("search"),
@@ -159,6 +164,25 @@ def parse_content_signal(value: str | bytes) -> ContentSignals:
         ignored=tuple(ignored),
         lenient=tuple(lenient),
     )
+
+
+def _lenient_no(text: str, found: dict[str, Stance], lenient: list[str]) -> None:
+    """A "no" in an item the standard reading ignored (review F8): ``;`` or spaces between
+    pairs, ``:`` for ``=``, quotes, any Unicode space. Only towards "no": a "yes" read this way
+    would be a guess. Linear: the item is split into words once."""
+    words: list[str] = []
+    for word in text.replace(";", " ").split():  # str.split(): every Unicode space
+        if words and (word[0] in "=:" or words[-1][-1] in "=:"):
+            words[-1] += word  # "ai-train = no", "ai-train: no"
+        else:
+            words.append(word)
+    for word in words:
+        sep = "=" if "=" in word else ":"
+        key, found_sep, val = word.partition(sep)
+        key, val = key.lower(), val.strip("\"'").lower()
+        if found_sep and key in KEYS and val in NO_VALUES:
+            found[key] = Stance.DISALLOWED
+            lenient.append(f"{key}={val} (in {text!r})")
 
 
 _CACHE_MAX_CHARS = 2048  # longer values are parsed each time rather than pinned in a cache

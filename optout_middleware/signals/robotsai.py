@@ -54,6 +54,11 @@ _LAST_GOOD_NOTE = (
     "RFC 9309 section 2.4: robots.txt is unreachable, so the last copy read successfully is "
     "used in its place (at most OPTOUT_ROBOTSTXT_LAST_GOOD_SECS old)"
 )
+# specs.md section 0: a Disallow for an AI token refuses that operator's use; an Allow maps to
+# nothing ("acquisition, not usage"), so it is recorded without a stance (review F6).
+_CRAWL_PERMISSION = (
+    "crawl permission for this token, not a permission to use (specs.md 0): no stance"
+)
 _AI_TRAINING_NOTE = (
     "draft-canel-robots-ai-control (expired): longest matching DisallowAITraining/"
     "AllowAITraining rule, Allow wins ties"
@@ -163,12 +168,13 @@ class _AgentPlan:
                 family=FAMILY,
                 source=SOURCE,
                 value=f"User-agent: {self.token}",
-                stances=allows(self.purpose),
+                stances=(),
                 location=f"line {self.line}",
                 agent=self.token,
                 url=self.url,
                 note=_notes(
-                    "a group names this agent and none of its rules matches: allowed", self.how
+                    "a group names this agent and none of its rules matches: " + _CRAWL_PERMISSION,
+                    self.how,
                 ),
             )
         field = "Allow" if rule.allow else "Disallow"
@@ -176,13 +182,15 @@ class _AgentPlan:
             family=FAMILY,
             source=SOURCE,
             value=f"{field}: {rule.raw}",
-            stances=allows(self.purpose) if rule.allow else disallows(self.purpose),
+            stances=() if rule.allow else disallows(self.purpose),
             location=f"line {rule.line}",
             agent=self.token,
             path=rule.raw,
             url=self.url,
             note=_notes(
-                "" if self.known else "token not in the agent table: read as train-ai", self.how
+                _CRAWL_PERMISSION if rule.allow else "",
+                "" if self.known else "token not in the agent table: read as train-ai",
+                self.how,
             ),
         )
 

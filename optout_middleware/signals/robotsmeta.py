@@ -21,7 +21,10 @@ both are enabled the ``noarchive`` evidence is kept without a stance. Other dire
 
 Scope (spec 5.2, 5.6): a header line may start with ``<user-agent>:``, which scopes every
 directive after it on that line, unless the part before the colon is a colon-bearing directive
-(``unavailable_after: <date>``, ``max-snippet: 20``...) or holds a directive list. ``name``
+(``unavailable_after: <date>``, ``max-snippet: 20``...) or holds a directive list. Any later
+comma-separated item of the form ``<user-agent>: ...`` starts a new scope (a field joined from
+several lines by an intermediary means what the lines meant); a scope is compared with our
+names as robots.txt compares ``User-agent`` values (``CCBot/2.0`` names ``ccbot``). ``name``
 ``robots`` addresses every crawler; another name addresses that token. Lines and metas count
 when unscoped or addressed to a name in ``Context.agent_names``; directives compare
 case-insensitively. An ``X-Robots-Tag`` on a 3xx response applies to that redirect response
@@ -33,6 +36,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
+from optout_middleware.formats.robotstxt import agent_key
 from optout_middleware.memo import Memo
 from optout_middleware.plugin import SignalParser
 from optout_middleware.verdict import Evidence, Purpose, disallows
@@ -43,7 +47,14 @@ if TYPE_CHECKING:
     from optout_middleware.inputs import Context, ResponseView
     from optout_middleware.verdict import Stances
 
-__all__ = ["DIRECTIVE_PURPOSES", "EXTRA_DIRECTIVES", "FAMILY", "RobotsMetaSignal", "split_scope"]
+__all__ = [
+    "DIRECTIVE_PURPOSES",
+    "EXTRA_DIRECTIVES",
+    "FAMILY",
+    "RobotsMetaSignal",
+    "split_scope",
+    "split_scopes",
+]
 
 FAMILY = "robots-meta"
 
@@ -103,22 +114,25 @@ class RobotsMetaSignal(SignalParser):
 
     def __init__(self) -> None:
         # Sites repeat the same header lines and meta contents on every page: each is read once.
-        self._read: Memo[_ReadKey, tuple[tuple[str, Evidence], ...]] = Memo(_CACHE_LIMIT)
+        # The entry keeps the context whose id keys it alive (review F3).
+        self._read: Memo[_ReadKey, tuple[Context, tuple[tuple[str, Evidence], ...]]] = Memo(
+            _CACHE_LIMIT
+        )
 
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """Evidence for each reserving directive addressed to every crawler or to ours."""
         found: list[tuple[str, Evidence]] = []
         page = (id(context), response.is_image, 300 <= response.status < 400)  # noqa: PLR2004
         for line in response.header("X-Robots-Tag"):
-            agent, directives = split_scope(line, context)
-            if agent is None or agent.lower() in context.agent_names:
-                self._read_once(
-                    found,
-                    (*page, "header", "X-Robots-Tag", line, agent),
-                    directives,
-                    context,
-                    response,
-                )
+            for agent, value, directives in split_scopes(line, context):
+                if agent is None or _addressed(agent, context):
+                    self._read_once(
+                        found,
+                        (*page, "header", "X-Robots-Tag", value, agent),
+                        directives,
+                        context,
+                        response,
+                    )
         head = response.head
         for meta in head.metas:
             name = meta.name
@@ -150,7 +164,8 @@ class RobotsMetaSignal(SignalParser):
         response: ResponseView,
     ) -> None:
         """``_read`` of one value, remembered by everything its result depends on."""
-        read = self._read.get(key)
+        entry = self._read.get(key)
+        read = entry[1] if entry is not None and entry[0] is context else None
         if read is None:
             fresh: list[tuple[str, Evidence]] = []
             _, _, _, source, location, value, agent = key
@@ -166,7 +181,7 @@ class RobotsMetaSignal(SignalParser):
             )
             read = tuple(fresh)
             if len(value) <= _CACHE_KEY_MAX:  # hostile pages must not grow memory
-                self._read.put(key, read)
+                self._read.put(key, (context, read))  # holding the context holds its id
         found.extend(read)
 
 
@@ -177,19 +192,55 @@ _CACHE_KEY_MAX = 256
 
 
 def split_scope(line: str, context: Context) -> tuple[str | None, list[str]]:
-    """Split one ``X-Robots-Tag`` line into its user-agent scope (or None) and its directives."""
+    """Split one ``X-Robots-Tag`` line into its user-agent scope (or None) and its directives.
+
+    Only the first scope of the line: :func:`split_scopes` reads every one.
+    """
     before, colon, after = line.partition(":")
-    if colon:
-        scope = before.strip()
-        key = scope.lower()
-        if (
-            key
-            and key not in _KNOWN
-            and "," not in key
-            and (not any(c in key for c in " \t") or key in context.agent_names)
-        ):
-            return scope, after.split(",")
+    if colon and _is_scope(before, context):
+        return before.strip(), after.split(",")
     return None, line.split(",")
+
+
+def split_scopes(line: str, context: Context) -> list[tuple[str | None, str, list[str]]]:
+    """Every ``(scope, text, directives)`` segment of one ``X-Robots-Tag`` field value.
+
+    Intermediaries may join repeated fields with commas (RFC 9110 5.3), so a comma-separated
+    item ``<user-agent>: <directive>`` starts a new scope wherever it stands, not only first
+    (spec 5.6: repeated headers and one combined header mean the same). An unscoped item after a
+    scoped one stays in that scope: the spec's reading of one line (``bot: noai, noimageai``).
+    """
+    segments: list[tuple[str | None, list[str], list[str]]] = []
+    for piece in line.split(","):
+        before, colon, after = piece.partition(":")
+        if colon and _is_scope(before, context):
+            segments.append((before.strip(), [after], [piece]))
+        elif segments:
+            segments[-1][1].append(piece)
+            segments[-1][2].append(piece)
+        else:
+            segments.append((None, [piece], [piece]))
+    if len(segments) == 1:
+        return [(segments[0][0], line, segments[0][1])]
+    return [(scope, ",".join(raw).strip(), items) for scope, items, raw in segments]
+
+
+def _is_scope(before: str, context: Context) -> bool:
+    """Whether the text before a colon names a user agent (not a colon-bearing directive)."""
+    key = before.strip().lower()
+    if not key or key in _KNOWN:
+        return False
+    words = key.split()
+    if len(words) == 1 or key in context.agent_names:
+        return True
+    # "noindex nofollow: x" is a directive list; "31 Dec 2030 23:59" the rest of a date after a
+    # comma; "ChatGPT Agent" a name (every word starts with a letter, none is a directive).
+    return all(w[0].isascii() and w[0].isalpha() and w not in _KNOWN for w in words)
+
+
+def _addressed(agent: str, context: Context) -> bool:
+    """A scope names our crawler: compared as robots.txt compares ``User-agent`` values."""
+    return agent.lower() in context.agent_names or agent_key(agent) in context.agent_names
 
 
 def _read(

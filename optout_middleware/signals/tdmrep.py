@@ -61,9 +61,16 @@ def _reservation(values: Iterable[str], *, split: bool) -> tuple[int | None, str
     """
     members = [m.strip(OWS) for v in values for m in (v.split(",") if split else (v,))]
     members = [m for m in members if m]
+    quoted = [m for m in members if len(m) > 2 and m[0] == m[-1] == '"']  # noqa: PLR2004
+    if quoted:  # as tdmrep.json's "1" is read: an evident 1 is not lost to its quotes
+        members = [m[1:-1].strip(OWS) if m in quoted else m for m in members]
     valid = {m for m in members if m in RESERVATION_VALUES}
     invalid = [m for m in members if m not in RESERVATION_VALUES]
-    notes = []
+    notes = (
+        [f"quoted value {quoted[0]} read as its content (lenient, as in tdmrep.json)"]
+        if quoted
+        else []
+    )
     if invalid:
         shown = ", ".join(repr(m[:40]) for m in invalid[:5])
         notes.append(f"invalid value {shown} treated as absent (spec 1.7)")
