@@ -20,6 +20,9 @@ ALLOWED: dict[str, set[str]] = {
     "formats": UTILITIES,
     "signals": UTILITIES | {"formats", "verdict", "agents", "inputs", "plugin"},
     "sitepolicy": UTILITIES | {"formats", "inputs", "verdict", "agents"},
+    # stored crawls: the evaluator and site policy, never Scrapy, the middlewares or the CLI
+    "warc": UTILITIES
+    | {"formats", "inputs", "verdict", "agents", "evaluate", "plugin", "sitepolicy"},
 }
 
 

@@ -46,6 +46,8 @@ from .fetch import (
     Fetcher,
 )
 from .render import Report, printable, render_json, render_text
+from .warc import add_command as add_warc_command
+from .warc import run as run_warc
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -153,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "--no-page", action="store_true", help="do not fetch URL itself: site-wide files only"
     )
+    add_warc_command(commands)
     return parser
 
 
@@ -173,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     library_logger.addHandler(handler)
     library_logger.propagate = False
     try:
+        if args.command == "warc":
+            return run_warc(args)
         report = _check(args)
         sys.stdout.write(render_json(report) if args.json else render_text(report))
         sys.stdout.flush()

@@ -1,0 +1,505 @@
+"""``optout warc FILE...``: the verdict for every HTTP response in WARC archives, as JSON lines.
+
+A thin front end over :mod:`optout_middleware.warc`: option parsing, the output file, the progress
+bar, the summary, ``-j`` worker processes, and ``--live-site-files`` (each origin's current site
+files fetched once, with :mod:`.fetch`, the rules of ``optout check``). Every line is written
+whole and flushed, so an interrupted run leaves a valid JSON-lines file.
+
+Exit status: 0 every record read, 1 some records were unreadable (reported on stderr and
+skipped), 2 usage error or an input that cannot be read at all, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib
+import json
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, TextIO
+
+from optout_middleware.evaluate import Evaluator
+from optout_middleware.inputs import Context
+from optout_middleware.sitepolicy import MAX_REDIRECTS, SITE_FILE_PATHS, SIZE_CAPS, site_file_url
+
+from .render import printable
+
+if TYPE_CHECKING:
+    from optout_middleware.sitepolicy import FetchResult
+    from optout_middleware.warc import RecordError, Scan, SiteFileSource, WarcResult
+
+__all__ = ["add_command", "run"]
+
+_PROG = "optout warc"
+_PROGRESS_SECS = 0.2
+_BATCH = 64  # lines a worker sends at once
+_INTERRUPTED = 130
+
+
+def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register ``optout warc`` with the options ``optout check`` shares."""
+    cli = importlib.import_module("optout_middleware.cli.main")  # it registers this module
+
+    warc = commands.add_parser(
+        "warc",
+        help="decide every HTTP response in WARC files; write JSON lines and a filtered WARC",
+        description="Read WARC files (gzip per record or plain; '-' for stdin) and print one JSON "
+        "line per HTTP response record with the verdict the middleware would reach, using the "
+        "site files (robots.txt, ai.txt, tdmrep.json) captured in the archives. Exit status: 0 "
+        "done, 1 some records unreadable (skipped), 2 usage or input error.",
+    )
+    warc.add_argument("files", nargs="+", metavar="FILE", help="WARC files ('-': stdin)")
+    warc.add_argument(
+        "--purpose",
+        type=cli._purpose,
+        default=cli.Purpose.TRAIN_AI,
+        metavar="{" + ",".join(p.value for p in cli.Purpose) + "}",
+        help="what the content would be used for (default: train-ai)",
+    )
+    warc.add_argument(
+        "--user-agent",
+        type=cli._user_agent,
+        default=cli.DEFAULT_USER_AGENT,
+        metavar="UA",
+        help="the crawler's User-Agent; its leading product token is its robots.txt token "
+        "(default: %(default)r)",
+    )
+    warc.add_argument(
+        "--agents",
+        type=cli._agents,
+        default=cli.DEFAULT_AGENT_TOKENS,
+        metavar="TOKENS",
+        help="comma-separated AI crawler tokens whose robots.txt rules and scoped directives "
+        "count as opt-outs (default: the training crawlers of optout_middleware.agents)",
+    )
+    warc.add_argument("--out", metavar="FILE", help="write the JSON lines here, not to stdout")
+    warc.add_argument(
+        "--keep",
+        metavar="OUT.warc.gz",
+        help="write every record whose verdict is not reserved (with its request and metadata "
+        "records) to this WARC; gzipped per record when the name ends in .gz",
+    )
+    warc.add_argument(
+        "--site-files",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="FILE",
+        help="more WARC files to take site files from (e.g. Common Crawl's robots.txt WARCs); "
+        "their records are not decided",
+    )
+    warc.add_argument(
+        "--live-site-files",
+        action="store_true",
+        help="fetch each origin's current site files once instead of using captured ones",
+    )
+    warc.add_argument(
+        "-j", "--jobs", type=_jobs, default=1, metavar="N", help="worker processes (default: 1)"
+    )
+    warc.add_argument(
+        "--timeout",
+        type=cli._timeout,
+        default=cli.DEFAULT_TIMEOUT_SECS,
+        metavar="SECS",
+        help="with --live-site-files: limit per download (default: %(default)g)",
+    )
+    warc.add_argument(
+        "--progress",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="progress bar on stderr (auto: when stderr is a terminal)",
+    )
+
+
+def _jobs(value: str) -> int:
+    try:
+        jobs = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"jobs {value!r} is not a number") from None
+    if not 1 <= jobs <= 256:  # noqa: PLR2004
+        raise argparse.ArgumentTypeError(f"jobs {value!r} must be between 1 and 256")
+    return jobs
+
+
+@dataclass(slots=True)
+class _Totals:
+    """What the summary reports."""
+
+    responses: int = 0
+    reserved: int = 0
+    unreserved: int = 0
+    silent: int = 0
+    unreadable: int = 0
+    decided_by: Counter[str] = field(default_factory=Counter)
+
+    def add(self, line: dict[str, Any]) -> None:
+        self.responses += 1
+        reserved = line["reserved"]
+        if reserved:
+            self.reserved += 1
+            self.decided_by[line["decided_by"]["family"]] += 1
+        elif reserved is None:
+            self.silent += 1
+        else:
+            self.unreserved += 1
+
+
+class _Progress:
+    """One line on stderr, redrawn at most every 0.2 s: files, records, MB, reserved share."""
+
+    __slots__ = ("_done_bytes", "_enabled", "_last", "_started", "_total_bytes", "records")
+
+    def __init__(self, enabled: bool, total_bytes: int) -> None:
+        self._enabled = enabled
+        self._total_bytes = max(total_bytes, 1)
+        self._done_bytes = 0
+        self._last = 0.0
+        self._started = time.monotonic()
+        self.records = 0
+
+    def update(self, totals: _Totals, position: int, *, force: bool = False) -> None:
+        if not self._enabled:
+            return
+        now = time.monotonic()
+        if not force and now - self._last < _PROGRESS_SECS:
+            return
+        self._last = now
+        done = min(position, self._total_bytes)
+        share = totals.reserved / totals.responses if totals.responses else 0.0
+        rate = totals.responses / max(now - self._started, 1e-9)
+        width = 24
+        filled = int(width * done / self._total_bytes)
+        bar = "#" * filled + "-" * (width - filled)
+        sys.stderr.write(
+            f"\r[{bar}] {totals.responses:,} responses  {done / 1e6:,.1f}/"
+            f"{self._total_bytes / 1e6:,.1f} MB  reserved {share:.1%}  {rate:,.0f}/s "
+        )
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self._enabled:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``optout warc``; returns the exit status."""
+    from optout_middleware import agents  # noqa: PLC0415
+
+    from .main import _signals  # noqa: PLC0415
+
+    token = agents.product_token(args.user_agent) or "*"
+    context = Context(user_agent=token, ai_agents=args.agents)
+    evaluator = Evaluator(args.purpose, context, _signals())
+    spooled: list[str] = []
+    out: TextIO = sys.stdout
+    try:
+        files = [_spool_stdin(spooled) if f == "-" else f for f in args.files]
+        site_only = [f for f in args.site_files if f not in files]
+        for path in [*files, *site_only]:
+            if not os.path.isfile(path):
+                return _usage_error(f"cannot read {path!r}: no such file")
+        if args.out:
+            out = open(args.out, "w", encoding="utf-8")  # noqa: SIM115
+        return _run(args, files, site_only, evaluator, out)
+    except KeyboardInterrupt:
+        print(f"\n{_PROG}: interrupted; every line written so far is complete", file=sys.stderr)
+        return _INTERRUPTED
+    except BrokenPipeError:
+        return 2
+    except (OSError, ValueError) as exc:
+        return _usage_error(str(exc))
+    finally:
+        if out is not sys.stdout:
+            out.close()
+        for path in spooled:
+            os.unlink(path)
+
+
+def _usage_error(message: str) -> int:
+    print(f"{_PROG}: error: {printable(message)}", file=sys.stderr)
+    return 2
+
+
+def _spool_stdin(spooled: list[str]) -> str:
+    """Copy stdin to a temporary file: two passes and resynchronisation need to seek."""
+    handle, path = tempfile.mkstemp(prefix="optout-warc-", suffix=".warc")
+    spooled.append(path)
+    with os.fdopen(handle, "wb") as copy:
+        shutil.copyfileobj(sys.stdin.buffer, copy, 1 << 20)
+    return path
+
+
+def _run(
+    args: argparse.Namespace,
+    files: list[str],
+    site_only: list[str],
+    evaluator: Evaluator,
+    out: TextIO,
+) -> int:
+    from optout_middleware.warc import index_archives, scan_archive  # noqa: PLC0415
+    from optout_middleware.warc.sitefiles import SiteFileSource  # noqa: PLC0415
+
+    started = time.monotonic()
+    totals = _Totals()
+    names = {f: ("stdin" if f not in args.files else f) for f in files}
+
+    def report(path: str, error: RecordError) -> None:
+        totals.unreadable += 1
+        where = f"{names.get(path, path)} at byte {error.offset}"
+        after = "" if error.resumed_at is None else f"; resumed at byte {error.resumed_at}"
+        print(
+            f"\r{_PROG}: warning: {where}: unreadable record skipped: {printable(error.message)}"
+            f"{after}",
+            file=sys.stderr,
+        )
+
+    # Pass 1: site-file captures, origins and record groups of every archive.
+    scans: list[Scan]
+    if args.jobs > 1 and len(files) + len(site_only) > 1:
+        with _pool(args.jobs) as pool:
+            scans = pool.map(scan_archive, [*files, *site_only])
+        index = scans[0].captures
+        for scan in scans[1:]:
+            index.merge(scan.captures)
+        for scan in scans:
+            for error in scan.errors if scan.path in site_only else ():
+                report(scan.path, error)
+        if index.missing_targets():
+            index, _ = index_archives([*files, *site_only])
+    else:
+        index, scans = index_archives(
+            [*files, *site_only], on_error=lambda p, e: report(p, e) if p in site_only else None
+        )
+    families = frozenset(s.family for s in evaluator.signals)
+    if args.live_site_files:
+        source = _live_source(
+            args, set().union(*(s.origins for s in scans[: len(files)])), families
+        )
+    else:
+        source = SiteFileSource.from_index(index, families=families)
+
+    progress = _Progress(
+        args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty()),
+        sum(os.path.getsize(f) for f in files),
+    )
+    keep_parts: list[str] = []
+    try:
+        if args.jobs > 1 and len(files) > 1:
+            keep_parts = _decide_parallel(
+                args=args, files=files, scans=scans, evaluator=evaluator, source=source,
+                out=out, totals=totals, progress=progress, report=report,
+            )  # fmt: skip
+        else:
+            _decide_serial(
+                args=args, files=files, scans=scans, evaluator=evaluator, source=source,
+                out=out, totals=totals, progress=progress, report=report,
+            )  # fmt: skip
+    finally:
+        progress.update(totals, sum(os.path.getsize(f) for f in files), force=True)
+        progress.close()
+        for part in keep_parts:
+            if os.path.exists(part):
+                os.unlink(part)
+        _summary(totals, files, args, time.monotonic() - started)
+    return 1 if totals.unreadable else 0
+
+
+def _write(out: TextIO, line: str) -> None:
+    out.write(line)
+    out.write("\n")
+    out.flush()  # a line is on disk whole before the next starts: Ctrl-C loses no line
+
+
+def _decide_serial(
+    *,
+    args: argparse.Namespace,
+    files: list[str],
+    scans: list[Scan],
+    evaluator: Evaluator,
+    source: SiteFileSource,
+    out: TextIO,
+    totals: _Totals,
+    progress: _Progress,
+    report: Any,
+) -> None:
+    from optout_middleware.warc import decide_archive  # noqa: PLC0415
+    from optout_middleware.warc.keep import KeepWriter  # noqa: PLC0415
+
+    keep = KeepWriter(args.keep) if args.keep else None
+    done = 0
+    try:
+        for path, scan in zip(files, scans, strict=False):
+            for result in decide_archive(
+                path,
+                evaluator=evaluator,
+                source=source,
+                scan=scan,
+                keep=keep,
+                on_error=functools.partial(report, path),
+            ):
+                line = _line(result, args, path)
+                totals.add(line)
+                _write(out, json.dumps(line))
+                progress.update(totals, done + result.offset)
+            done += os.path.getsize(path)
+    finally:
+        if keep is not None:
+            keep.close()
+
+
+def _line(result: WarcResult, args: argparse.Namespace, path: str) -> dict[str, Any]:
+    line = result.to_dict()
+    if path not in args.files:
+        line["file"] = "-"
+    return line
+
+
+# -- -j N: worker processes, one input file per task ------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def _pool(jobs: int) -> Any:
+    # fork: workers inherit the evaluator and the site-file index instead of unpickling them
+    return multiprocessing.get_context("fork").Pool(jobs)
+
+
+def _decide_parallel(
+    *,
+    args: argparse.Namespace,
+    files: list[str],
+    scans: list[Scan],
+    evaluator: Evaluator,
+    source: SiteFileSource,
+    out: TextIO,
+    totals: _Totals,
+    progress: _Progress,
+    report: Any,
+) -> list[str]:
+    from optout_middleware.warc import CaptureIndex  # noqa: PLC0415
+
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    parts = [f"{args.keep}.part{i}" for i in range(len(files))] if args.keep else []
+    _WORKER.update(evaluator=evaluator, source=source, queue=queue, args=args)
+    sizes = [os.path.getsize(f) for f in files]
+    positions = [0] * len(files)
+    tasks = [  # the captures stay behind: workers inherit them in ``source``
+        (i, path, replace(scan, captures=CaptureIndex()), parts[i] if parts else None)
+        for i, (path, scan) in enumerate(zip(files, scans, strict=False))
+    ]
+    with ctx.Pool(min(args.jobs, len(files))) as pool:
+        pending = pool.map_async(_worker_file, tasks)
+        finished = 0
+        while finished < len(tasks):
+            kind, index, payload = queue.get()
+            if kind == "lines":
+                for line in payload:
+                    totals.add(json.loads(line))
+                    _write(out, line)
+            elif kind == "error":
+                report(files[index], payload)
+            elif kind == "position":
+                positions[index] = payload
+            elif kind == "done":
+                positions[index] = sizes[index]
+                finished += 1
+            elif kind == "failed":
+                raise OSError(f"{files[index]}: {payload}")
+            progress.update(totals, sum(positions))
+        pending.get()
+    if args.keep:
+        from optout_middleware.warc.keep import KeepWriter  # noqa: PLC0415
+
+        with KeepWriter(args.keep) as keep:
+            for part in parts:
+                keep.append_file(part)
+    return parts
+
+
+def _worker_file(task: tuple[int, str, Scan, str | None]) -> None:
+    from optout_middleware.warc import decide_archive  # noqa: PLC0415
+    from optout_middleware.warc.keep import KeepWriter  # noqa: PLC0415
+
+    index, path, scan, part = task
+    queue = _WORKER["queue"]
+    args = _WORKER["args"]
+    keep = KeepWriter(part) if part else None
+    batch: list[str] = []
+    try:
+        for result in decide_archive(
+            path,
+            evaluator=_WORKER["evaluator"],
+            source=_WORKER["source"],
+            scan=scan,
+            keep=keep,
+            on_error=lambda e: queue.put(("error", index, e)),
+        ):
+            batch.append(json.dumps(_line(result, args, path)))
+            if len(batch) >= _BATCH:
+                queue.put(("lines", index, batch))
+                queue.put(("position", index, result.offset))
+                batch = []
+        queue.put(("lines", index, batch))
+        queue.put(("done", index, None))
+    except Exception as exc:  # noqa: BLE001  (reported by the parent, one line)
+        queue.put(("failed", index, str(exc)))
+    finally:
+        if keep is not None:
+            keep.close()
+
+
+# -- --live-site-files ----------------------------------------------------------------------------
+
+
+def _live_source(
+    args: argparse.Namespace, origins: set[str], families: frozenset[str]
+) -> SiteFileSource:
+    """Each origin's site files fetched now, once, concurrently (``optout check``'s rules)."""
+    from optout_middleware.warc.sitefiles import SiteFileSource  # noqa: PLC0415
+
+    from .fetch import Fetcher  # noqa: PLC0415
+
+    fetcher = Fetcher(user_agent=args.user_agent, timeout=args.timeout)
+
+    def fetch(url: str, at: str = "") -> FetchResult:
+        kind = next((k for k, p in SITE_FILE_PATHS.items() if url.endswith(p)), "robots")
+        return fetcher.fetch(
+            url, max_bytes=SIZE_CAPS[kind], max_redirects=MAX_REDIRECTS
+        ).as_fetch_result()
+
+    jobs = [(origin, kind) for origin in sorted(origins) for kind in SITE_FILE_PATHS]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        fetched = list(pool.map(lambda job: fetch(site_file_url(*job)), jobs))
+    results: dict[str, dict[str, FetchResult]] = {}
+    for (origin, kind), result in zip(jobs, fetched, strict=True):
+        results.setdefault(origin, {})[kind] = result
+    source = SiteFileSource(fetch, families=families)
+    source.preload(results)
+    return source
+
+
+def _summary(totals: _Totals, files: list[str], args: argparse.Namespace, secs: float) -> None:
+    share = totals.reserved / totals.responses if totals.responses else 0.0
+    by = ", ".join(f"{family} {count:,}" for family, count in totals.decided_by.most_common())
+    rate = totals.responses / max(secs, 1e-9)
+    lines = [
+        f"{_PROG}: {totals.responses:,} HTTP responses in {len(files)} file(s), {secs:.1f} s "
+        + f"({rate:,.0f}/s), purpose {args.purpose.value}",
+        f"  reserved      {totals.reserved:,} ({share:.1%})" + (f"  decided by {by}" if by else ""),
+        f"  not reserved  {totals.unreserved:,} allowed by a signal, {totals.silent:,} with none",
+    ]
+    if totals.unreadable:
+        lines.append(f"  unreadable    {totals.unreadable:,} record(s) skipped (see warnings)")
+    if args.keep:
+        lines.append(f"  kept          in {args.keep}")
+    print("\n".join(lines), file=sys.stderr)

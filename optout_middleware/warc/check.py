@@ -1,0 +1,277 @@
+"""Pass 2: every HTTP response record decided by the middleware's evaluator; the public entry point.
+
+Each response (and revisit) record becomes a :class:`~optout_middleware.inputs.ResponseView`
+(every header line, the decoded body) and is judged by
+:meth:`Evaluator.after_download <optout_middleware.evaluate.Evaluator.after_download>` with its
+origin's :class:`~optout_middleware.inputs.SiteFiles`: every enabled family runs, built-in or
+plugged in, so a family added to the evaluator is applied to archives with no change here. Site
+evidence is the evaluator's, plus a stance-less note for each site file that was not captured.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from optout_middleware.evaluate import Evaluator, builtin_signals
+from optout_middleware.inputs import Context, ResponseView, SiteFiles
+from optout_middleware.sitepolicy import origin_of
+from optout_middleware.verdict import Purpose, Verdict
+
+from .keep import KeepWriter, RecordCopier
+from .records import DEFAULT_MAX_BODY, HTTP_RESPONSE_TYPES, RecordError, is_gzip, iter_records
+from .scan import Scan, scan_archive
+from .sitefiles import CaptureIndex, SiteFileSource
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Sequence
+
+    from optout_middleware.plugin import SignalParser
+
+    from .records import Record
+
+__all__ = ["WarcResult", "check_warc", "decide_archive", "index_archives"]
+
+_NO_SITE = SiteFiles()
+
+
+@dataclass(frozen=True, slots=True)
+class WarcResult:
+    """The verdict for one HTTP response record of an archive."""
+
+    file: str
+    offset: int  # of the record in the file
+    url: str  # WARC-Target-URI
+    record_id: str
+    date: str  # WARC-Date: when it was captured
+    type: str  # "response" or "revisit"
+    status: int | None
+    content_type: str
+    verdict: Verdict
+    site: SiteFiles
+    note: str = ""  # how the record was read, when not as stored (cut, coding not decoded)
+
+    @property
+    def reserved(self) -> bool | None:
+        return self.verdict.reserved
+
+    def to_dict(self) -> dict[str, Any]:
+        """One JSON line of ``optout warc``: plain JSON types, verdict as ``Verdict.to_dict()``."""
+        verdict = self.verdict.to_dict()
+        return {
+            "url": self.url,
+            "record_id": self.record_id,
+            "date": self.date,
+            "reserved": self.verdict.reserved,
+            "decided_by": verdict["decided_by"],
+            "file": self.file,
+            "offset": self.offset,
+            "type": self.type,
+            "status": self.status,
+            "content_type": self.content_type,
+            "note": self.note,
+            "site_files": site_files_dict(self.site),
+            "verdict": verdict,
+        }
+
+
+def site_files_dict(site: SiteFiles) -> dict[str, Any]:
+    """Where each site file of the record's origin came from and how it was read."""
+    return {
+        "origin": site.origin,
+        **{
+            name: {
+                "url": f.url,
+                "state": f.state.value,
+                "status": f.status,
+                "error": f.error,
+                "sha256": f.sha256,
+            }
+            for name, f in (("robots", site.robots), ("tdmrep", site.tdmrep), ("aitxt", site.aitxt))
+        },
+    }
+
+
+def index_archives(
+    paths: Iterable[str], *, on_error: Callable[[str, RecordError], None] | None = None
+) -> tuple[CaptureIndex, list[Scan]]:
+    """Pass 1 over ``paths`` (one process): the merged site-file captures and each file's scan.
+
+    Redirect targets outside the site-file paths are looked for in one more pass per hop.
+    """
+    paths = list(paths)
+    index = CaptureIndex()
+    scans = [scan_archive(path, captures=index, on_error=_bind(on_error, path)) for path in paths]
+    for _ in range(5):
+        missing = index.missing_targets()
+        if not missing:
+            break
+        index.want(missing)
+        before = len(index)
+        for path in paths:
+            scan_archive(path, captures=index, groups=False)
+        if len(index) == before:
+            break
+    return index, scans
+
+
+def decide_archive(
+    path: str,
+    *,
+    evaluator: Evaluator,
+    source: SiteFileSource,
+    scan: Scan | None = None,
+    keep: KeepWriter | None = None,
+    on_error: Callable[[RecordError], None] | None = None,
+    max_body: int = DEFAULT_MAX_BODY,
+) -> Iterator[WarcResult]:
+    """Pass 2 over one archive: a :class:`WarcResult` per HTTP response record, in file order.
+
+    With ``keep``, the records whose group is not reserved are copied to it as they are decided
+    (``scan`` must then be this file's pass-1 scan, for the groups).
+    """
+    name = path
+    with open(path, "rb") as stream, open(path, "rb") as copy_source:
+        copier = None
+        group_of: dict[str, str] = {}
+        if keep is not None:
+            if scan is None or scan.single_stream:
+                raise ValueError(
+                    f"{path}: --keep needs each record gzipped on its own (the WARC standard's "
+                    "recommendation) or no compression; this file is one gzip stream"
+                    if scan is not None
+                    else "decide_archive(keep=...) needs the file's scan"
+                )
+            group_of = scan.group_of
+            copier = RecordCopier(
+                keep, copy_source, gzipped=is_gzip(stream), responses=scan.responses
+            )
+
+        def record_error(error: RecordError) -> None:
+            if copier is not None:
+                copier.bad(error.offset)
+            if on_error is not None:
+                on_error(error)
+
+        records = iter_records(
+            stream,
+            want_body=lambda kind, uri: kind in HTTP_RESPONSE_TYPES,
+            on_error=record_error,
+            max_body=max_body,
+        )
+        for record in records:
+            is_response = record.type in HTTP_RESPONSE_TYPES and record.http
+            if copier is not None:
+                group = group_of.get(record.record_id)
+                if group is None and is_response:
+                    group = record.record_id
+                copier.record(record.offset, group)
+            if not is_response:
+                continue
+            result = decide_record(record, name, evaluator, source)
+            if copier is not None and group is not None:
+                copier.decided(group, keep=result.verdict.reserved is not True)
+            yield result
+        if copier is not None:
+            copier.finish(os.fstat(stream.fileno()).st_size)
+
+
+def decide_record(
+    record: Record, file: str, evaluator: Evaluator, source: SiteFileSource
+) -> WarcResult:
+    """The verdict for one HTTP response record."""
+    url = record.target_uri
+    try:
+        site, notes = source.get(origin_of(url), record.date)
+    except ValueError:  # no origin (a relative or odd URI): header and body signals only
+        site, notes = _NO_SITE, ()
+    site_evidence = evaluator.site_evidence(url, site)
+    if notes:
+        site_evidence += notes
+    view = ResponseView(
+        url, status=record.status or 0, headers=record.headers, body=record.body or b""
+    )
+    verdict = evaluator.after_download(view, site, site_evidence=site_evidence)
+    note = record.body_note
+    if record.warc_truncated:
+        cut = f"payload cut by the crawler (WARC-Truncated: {record.warc_truncated})"
+        note = f"{note}; {cut}" if note else cut
+    return WarcResult(
+        file=file,
+        offset=record.offset,
+        url=url,
+        record_id=record.record_id,
+        date=record.date,
+        type=record.type,
+        status=record.status,
+        content_type=view.content_type,
+        verdict=verdict,
+        site=site,
+        note=note,
+    )
+
+
+def check_warc(
+    files: Sequence[str],
+    *,
+    purpose: Purpose | str = Purpose.TRAIN_AI,
+    context: Context | None = None,
+    signals: Sequence[SignalParser] | None = None,
+    site_files: Sequence[str] = (),
+    keep: str | None = None,
+    on_error: Callable[[str, RecordError], None] | None = None,
+) -> Iterator[WarcResult]:
+    """Yield the verdict of every HTTP response record in the WARC ``files``, in order.
+
+    Site files come from the archives themselves and from the ``site_files`` archives (which are
+    not decided); a file that none holds is reported as not captured. ``signals`` defaults to
+    every built-in family (pass the middleware's list, e.g. with plugins, to match a crawl).
+    ``keep``: path of a WARC (``.gz``: gzipped per record) to receive every record whose group
+    is not reserved. ``on_error(file, error)`` hears of each unreadable record, which is skipped.
+
+    Example::
+
+        from optout_middleware.warc import check_warc
+
+        for result in check_warc(["crawl.warc.gz"], purpose="train-ai"):
+            if not result.reserved:
+                use(result.url)
+    """
+    evaluator = Evaluator(
+        purpose, context or Context(), builtin_signals() if signals is None else signals
+    )
+    apart = set(site_files) - set(files)  # read in pass 1 only: report their errors there
+
+    def pass_one_error(path: str, error: RecordError) -> None:
+        if on_error is not None and path in apart:
+            on_error(path, error)
+
+    index, scans = index_archives([*files, *site_files], on_error=pass_one_error)
+    source = SiteFileSource.from_index(
+        index, families=frozenset(s.family for s in evaluator.signals)
+    )
+    writer = KeepWriter(keep) if keep is not None else None
+    try:
+        for path, scan in zip(files, scans, strict=False):
+            yield from decide_archive(
+                path,
+                evaluator=evaluator,
+                source=source,
+                scan=scan,
+                keep=writer,
+                on_error=_bind(on_error, path),
+            )
+    finally:
+        if writer is not None:
+            writer.close()
+
+
+def _bind(
+    on_error: Callable[[str, RecordError], None] | None, path: str
+) -> Callable[[RecordError], None] | None:
+    """``on_error`` with the file name filled in."""
+    if on_error is None:
+        return None
+    report = on_error
+    return lambda error: report(path, error)
