@@ -135,6 +135,7 @@ def decide_archive(
     with open(path, "rb") as stream, open(path, "rb") as copy_source:
         copier = None
         group_of: dict[str, str] = {}
+        scan_orphans: set[str] = set()
         if keep is not None:
             if scan is None or scan.single_stream:
                 raise ValueError(
@@ -144,20 +145,16 @@ def decide_archive(
                     else "decide_archive(keep=...) needs the file's scan"
                 )
             group_of = scan.group_of
+            scan_orphans = scan.orphans
             copier = RecordCopier(
                 keep, copy_source, gzipped=is_gzip(stream), responses=scan.responses
             )
 
-        def record_error(error: RecordError) -> None:
-            if copier is not None:
-                copier.bad(error.offset)
-            if on_error is not None:
-                on_error(error)
-
         records = iter_records(
             stream,
             want_body=lambda kind, uri: kind in HTTP_RESPONSE_TYPES,
-            on_error=record_error,
+            on_error=on_error or (lambda error: None),
+            on_bad=None if copier is None else copier.bad,
             max_body=max_body,
         )
         for record in records:
@@ -166,7 +163,7 @@ def decide_archive(
                 group = group_of.get(record.record_id)
                 if group is None and is_response:
                     group = record.record_id
-                copier.record(record.offset, group)
+                copier.record(record.offset, group, drop=record.record_id in scan_orphans)
             if not is_response:
                 continue
             result = decide_record(record, name, evaluator, source)

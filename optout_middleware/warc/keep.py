@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 __all__ = ["KeepWriter", "RecordCopier"]
 
+_DROP = "\0drop"  # the group of records dropped whatever is decided
+
 
 class KeepWriter:
     """The output archive; records are appended from :class:`RecordCopier` objects."""
@@ -91,10 +93,13 @@ class RecordCopier:
         self._pending: deque[tuple[int, int, str | None]] = deque()  # (start, end, group)
         self._last: tuple[int, str | None] | None = None  # the record whose end is not known
 
-    def record(self, offset: int, group: str | None) -> None:
-        """The next readable record starts at ``offset``; ``group`` None: it stands alone."""
+    def record(self, offset: int, group: str | None, *, drop: bool = False) -> None:
+        """The next readable record starts at ``offset``; ``group`` None: it stands alone.
+
+        ``drop``: a record that goes whatever is decided (a request whose response is lost).
+        """
         self._close_last(offset)
-        self._last = (offset, group)
+        self._last = (offset, _DROP if drop else group)
 
     def bad(self, offset: int) -> None:
         """Unreadable bytes start at ``offset``: the record before them ends there."""
@@ -129,6 +134,8 @@ class RecordCopier:
             start, end, group = pending[0]
             if group is None:
                 keep = True
+            elif group is _DROP:
+                keep = False
             elif group in self._remaining:
                 if not final:
                     return

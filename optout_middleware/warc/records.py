@@ -95,15 +95,18 @@ def iter_records(
     *,
     want_body: Callable[[str, str], bool],
     on_error: Callable[[RecordError], None],
+    on_bad: Callable[[int], None] | None = None,
     max_body: int = DEFAULT_MAX_BODY,
 ) -> Iterator[Record]:
     """Every readable record of a seekable WARC file, in file order.
 
     ``want_body(type, target_uri)`` says whose payload to read (others are skipped unread).
+    ``on_error`` hears of each unreadable stretch once reading has resumed after it (or at the
+    end); ``on_bad(offset)`` as soon as it starts (where the record before it ends).
     """
     gzipped = is_gzip(stream)
     start = stream.tell()
-    resyncing = False  # after an error, a false start is not a second error
+    pending: tuple[int, str] | None = None  # an unreadable stretch: (offset, why)
     while True:
         stream.seek(start)
         last = start  # offset of the last record read whole
@@ -113,28 +116,34 @@ def iter_records(
                 offset = raw.stream_pos
                 record = _record(raw, offset, want_body, max_body)
                 progressed = True
-                resyncing = False
                 last = offset
+                if pending is not None:
+                    on_error(RecordError(pending[0], offset, pending[1]))
+                    pending = None
                 if isinstance(record, str):
                     on_error(RecordError(offset, None, record))
+                    if on_bad is not None:
+                        on_bad(offset)
                     continue
                 yield record
-            return
+            break
         except OSError as exc:
             problem = str(exc).strip() or type(exc).__name__
-        failed_at: int | None = start
-        if progressed:  # the unreadable record is the one after the last good one
-            failed_at = _next_record_start(stream, last + 1, gzipped=gzipped)
-        if failed_at is None:  # the last good record itself ended badly: nothing after it
-            failed_at, resume = last, None
-        else:
-            resume = _next_record_start(stream, failed_at + 1, gzipped=gzipped)
-        if not resyncing:
-            on_error(RecordError(failed_at, resume, problem))
-        resyncing = True
-        if resume is None:
-            return
-        start = resume
+        # Try the next record start after the last good record (the bad record's own start
+        # first: only the part after it may be damaged), then each one after that.
+        candidate = _next_record_start(stream, (last if progressed else start) + 1, gzipped=gzipped)
+        if pending is None:
+            bad_at = candidate if progressed and candidate is not None else start
+            if not progressed and start == 0:
+                bad_at = 0
+            pending = (bad_at, problem)
+            if on_bad is not None:
+                on_bad(bad_at)
+        if candidate is None:
+            break
+        start = candidate
+    if pending is not None:
+        on_error(RecordError(pending[0], None, pending[1]))
 
 
 def _record(

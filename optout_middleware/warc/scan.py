@@ -43,6 +43,8 @@ class Scan:
     group_of: dict[str, str] = field(default_factory=dict)
     # group -> how many HTTP responses it holds (a response alone is its own group)
     responses: dict[str, int] = field(default_factory=dict)
+    # request records with no readable response: --keep drops them (nothing to keep them for)
+    orphans: set[str] = field(default_factory=set)
     # one gzip stream for the whole file: record offsets are not member boundaries
     single_stream: bool = False
     errors: list[RecordError] = field(default_factory=list)
@@ -73,6 +75,7 @@ def scan_archive(
     responses_by_uri: dict[str, list[tuple[int, str]]] = {}
     unlinked: list[tuple[int, str, str]] = []
     response_ids: list[str] = []
+    request_ids: list[str] = []
     previous_offset = -1
     with open(path, "rb") as stream:
         records = iter_records(
@@ -96,6 +99,8 @@ def scan_archive(
                     )
             if not groups or not record.record_id:
                 continue
+            if record.type == "request":
+                request_ids.append(record.record_id)
             named = list(record.concurrent_to)
             if record.refers_to and record.type in _REFERRING:
                 named.append(record.refers_to)
@@ -116,6 +121,7 @@ def scan_archive(
         for record_id in response_ids:
             group = group_of.get(record_id, record_id)
             scan.responses[group] = scan.responses.get(group, 0) + 1
+        scan.orphans = {r for r in request_ids if group_of.get(r, r) not in scan.responses}
     return scan
 
 

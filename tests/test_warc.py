@@ -1,0 +1,366 @@
+"""``optout_middleware.warc``: stored crawls decided by the middleware's evaluator, one rule per test.
+
+Archives are written with warcio in each test; the reader under test is FastWARC's.
+"""
+
+from __future__ import annotations
+
+import gzip
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from optout_middleware.inputs import Context, FileState
+from optout_middleware.warc import RecordError, check_warc
+
+from .warc_builder import HTML, WarcBuilder, html, member_offsets
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from optout_middleware.warc import WarcResult
+
+SITE = "https://news.example"
+GPTBOT_PRIVATE = "User-agent: GPTBot\nDisallow: /private/\n\nUser-agent: *\nAllow: /\n"
+
+
+def results(
+    tmp_path: Path, warc: WarcBuilder, **kwargs: Any
+) -> tuple[dict[str, WarcResult], list[RecordError]]:
+    path = warc.write(tmp_path / "crawl.warc.gz")
+    errors: list[RecordError] = []
+    found = {
+        r.url: r for r in check_warc([str(path)], on_error=lambda _p, e: errors.append(e), **kwargs)
+    }
+    return found, errors
+
+
+def family(result: WarcResult) -> str | None:
+    decided = result.verdict.decided_by
+    return decided.family if decided is not None else None
+
+
+# -- every signal family, from the archive alone ----------------------------------------------
+
+FAMILY_CASES: dict[str, dict[str, Any]] = {
+    "robotstxt": {"robots": GPTBOT_PRIVATE, "path": "/private/a.html"},
+    "aipref": {"headers": [HTML, ("Content-Usage", "train-ai=n")]},
+    "content-signal": {"robots": "User-agent: *\nContent-Signal: ai-train=no\nAllow: /\n"},
+    "tdmrep": {"tdmrep": '[{"location": "/*", "tdm-reservation": 1}]'},
+    "aitxt": {"aitxt": "User-Agent: *\nDisallow: *.html\n"},
+    "robots-meta": {"head": '<meta name="robots" content="noai">'},
+}
+
+
+@pytest.mark.parametrize("name", sorted(FAMILY_CASES))
+def test_every_family_reserves_from_the_archive_alone(tmp_path: Path, name: str) -> None:
+    """Site files captured in the archive and the record's own headers and head all count."""
+    case = FAMILY_CASES[name]
+    warc = WarcBuilder()
+    for kind, path in (
+        ("robots", "/robots.txt"),
+        ("tdmrep", "/.well-known/tdmrep.json"),
+        ("aitxt", "/ai.txt"),
+    ):
+        if kind in case:
+            warc.response(SITE + path, case[kind], headers=[("Content-Type", "text/plain")])
+        else:
+            warc.response(SITE + path, "", status="404 Not Found")
+    url = SITE + case.get("path", "/a.html")
+    warc.response(url, html(case.get("head", "")), headers=case.get("headers", [HTML]))
+    found, errors = results(tmp_path, warc)
+    assert errors == []
+    assert found[url].reserved is True
+    assert family(found[url]) == name
+
+
+def test_licence_link_is_evidence_never_a_reservation(tmp_path: Path) -> None:
+    warc = WarcBuilder()
+    link = '<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">'
+    warc.response(SITE + "/a.html", html(link))
+    found, _ = results(tmp_path, warc)
+    result = found[SITE + "/a.html"]
+    assert result.reserved is None
+    assert [e.family for e in result.verdict.licences] == ["licence"]
+
+
+def test_repeated_header_lines_are_all_read(tmp_path: Path) -> None:
+    """Two X-Robots-Tag lines: the second one's noai counts (a header dict would keep one)."""
+    warc = WarcBuilder()
+    headers = [HTML, ("X-Robots-Tag", "noindex"), ("X-Robots-Tag", "noai")]
+    warc.response(SITE + "/a.html", html(), headers=headers)
+    found, _ = results(tmp_path, warc)
+    result = found[SITE + "/a.html"]
+    assert result.reserved is True
+    assert result.verdict.decided_by is not None
+    assert result.verdict.decided_by.value == "noai"
+
+
+def test_gzip_content_coding_is_decoded_before_the_head_is_read(tmp_path: Path) -> None:
+    warc = WarcBuilder()
+    body = gzip.compress(html('<meta name="robots" content="noai">'))
+    warc.response(SITE + "/a.html", body, headers=[HTML, ("Content-Encoding", "gzip")])
+    found, _ = results(tmp_path, warc)
+    assert family(found[SITE + "/a.html"]) == "robots-meta"
+
+
+# -- site files: status rules, redirects, not captured ----------------------------------------
+
+
+def test_robots_txt_captured_as_503_is_unreachable_and_reserves(tmp_path: Path) -> None:
+    """RFC 9309 2.3.1.4, as the middleware reads it: a 5xx robots.txt is a complete disallow."""
+    warc = WarcBuilder()
+    warc.response(SITE + "/robots.txt", "busy", status="503 Service Unavailable")
+    warc.response(SITE + "/a.html", html())
+    found, _ = results(tmp_path, warc)
+    result = found[SITE + "/a.html"]
+    assert result.site.robots.state is FileState.UNREACHABLE
+    assert result.reserved is True
+    assert family(result) == "robotstxt"
+
+
+def test_robots_txt_404_in_the_archive_is_absent(tmp_path: Path) -> None:
+    warc = WarcBuilder()
+    warc.response(SITE + "/robots.txt", "nope", status="404 Not Found")
+    warc.response(SITE + "/a.html", html())
+    found, _ = results(tmp_path, warc)
+    assert found[SITE + "/a.html"].site.robots.state is FileState.ABSENT
+    assert found[SITE + "/a.html"].reserved is None
+
+
+def test_site_file_after_the_pages_still_applies(tmp_path: Path) -> None:
+    """Pass 1 indexes site files first: archive order does not matter."""
+    warc = WarcBuilder()
+    warc.response(SITE + "/private/a.html", html())
+    warc.response(SITE + "/robots.txt", GPTBOT_PRIVATE, headers=[("Content-Type", "text/plain")])
+    found, _ = results(tmp_path, warc)
+    assert found[SITE + "/private/a.html"].reserved is True
+
+
+def test_redirected_robots_txt_is_followed_between_records(tmp_path: Path) -> None:
+    """RFC 9309 2.3.1.2: the rules found after redirects apply to the first origin."""
+    warc = WarcBuilder()
+    warc.response(
+        "http://news.example/robots.txt",
+        "",
+        status="301 Moved Permanently",
+        headers=[("Location", "https://www.news.example/robots.txt")],
+    )
+    warc.response("https://www.news.example/robots.txt", GPTBOT_PRIVATE)
+    warc.response("http://news.example/private/a.html", html())
+    found, _ = results(tmp_path, warc)
+    result = found["http://news.example/private/a.html"]
+    assert result.site.robots.state is FileState.PARSED
+    assert result.reserved is True
+
+
+def test_redirect_to_a_path_that_is_no_site_file_is_found_by_a_rescan(tmp_path: Path) -> None:
+    warc = WarcBuilder()
+    warc.response("https://other.example/rules/robots-v2.txt", GPTBOT_PRIVATE)
+    warc.response(
+        SITE + "/robots.txt",
+        "",
+        status="302 Found",
+        headers=[("Location", "https://other.example/rules/robots-v2.txt")],
+    )
+    warc.response(SITE + "/private/a.html", html())
+    found, _ = results(tmp_path, warc)
+    assert found[SITE + "/private/a.html"].reserved is True
+
+
+def test_redirect_target_missing_from_the_archive_is_not_captured(tmp_path: Path) -> None:
+    warc = WarcBuilder()
+    warc.response(
+        SITE + "/robots.txt",
+        "",
+        status="301 Moved Permanently",
+        headers=[("Location", "https://gone.example/robots.txt")],
+    )
+    warc.response(SITE + "/private/a.html", html())
+    found, _ = results(tmp_path, warc)
+    robots = found[SITE + "/private/a.html"].site.robots
+    assert robots.state is FileState.NOT_CAPTURED
+    assert "gone.example" in (robots.error or "")
+
+
+def test_site_file_missing_from_the_archive_is_not_captured_not_absent(tmp_path: Path) -> None:
+    """No robots.txt record: the state says so and a stance-less note is in the evidence."""
+    warc = WarcBuilder()
+    warc.response(SITE + "/a.html", html())
+    found, _ = results(tmp_path, warc)
+    result = found[SITE + "/a.html"]
+    assert result.site.robots.state is FileState.NOT_CAPTURED
+    assert result.reserved is None
+    notes = [e for e in result.verdict.evidence if "not captured" in e.note]
+    assert {e.family for e in notes} == {"robotstxt", "tdmrep", "aitxt"}
+    assert all(e.stances == () for e in notes)
+    line = result.to_dict()
+    assert line["site_files"]["robots"]["state"] == "not-captured"
+
+
+def test_site_files_from_a_separate_archive(tmp_path: Path) -> None:
+    """--site-files: Common Crawl keeps robots.txt captures in their own WARC files."""
+    robots = WarcBuilder()
+    robots.response(SITE + "/robots.txt", GPTBOT_PRIVATE)
+    robots_path = robots.write(tmp_path / "robots.warc.gz")
+    warc = WarcBuilder()
+    warc.response(SITE + "/private/a.html", html())
+    found, _ = results(tmp_path, warc, site_files=[str(robots_path)])
+    assert list(found) == [SITE + "/private/a.html"]  # the robots archive is not decided
+    assert found[SITE + "/private/a.html"].reserved is True
+
+
+def test_capture_made_before_the_page_applies(tmp_path: Path) -> None:
+    """Time of crawl: the latest robots.txt captured at or before the page, else the earliest."""
+    warc = WarcBuilder()
+    warc.response(SITE + "/robots.txt", "User-agent: *\nAllow: /\n", date="2024-01-01T00:00:00Z")
+    warc.response(SITE + "/robots.txt", GPTBOT_PRIVATE, date="2024-06-01T00:00:00Z")
+    warc.response(SITE + "/private/old.html", html(), date="2024-03-01T00:00:00Z")
+    warc.response(SITE + "/private/new.html", html(), date="2024-07-01T00:00:00Z")
+    warc.response(SITE + "/private/early.html", html(), date="2023-07-01T00:00:00Z")
+    found, _ = results(tmp_path, warc)
+    assert found[SITE + "/private/old.html"].reserved is not True
+    assert found[SITE + "/private/new.html"].reserved is True
+    assert found[SITE + "/private/early.html"].reserved is not True
+
+
+def test_counted_ai_agents_come_from_the_context(tmp_path: Path) -> None:
+    """--agents: a group for a token we count reserves; the same file says nothing otherwise."""
+    warc = WarcBuilder()
+    warc.response(SITE + "/robots.txt", "User-agent: NewsAI\nDisallow: /\n")
+    warc.response(SITE + "/a.html", html())
+    path = str(warc.write(tmp_path / "crawl.warc.gz"))
+    counted = {
+        r.url: r.reserved for r in check_warc([path], context=Context(ai_agents=("NewsAI",)))
+    }
+    assert counted[SITE + "/a.html"] is True
+    assert {r.url: r.reserved for r in check_warc([path])}[SITE + "/a.html"] is None
+
+
+# -- records that are not HTTP, and broken ones -----------------------------------------------
+
+
+def test_record_that_is_not_http_gets_no_verdict(tmp_path: Path) -> None:
+    warc = WarcBuilder()
+    warc.warcinfo()
+    warc.resource("dns:news.example", b"20240101000000\nnews.example. 300 IN A 192.0.2.1\n")
+    warc.response(SITE + "/a.html", html())
+    found, errors = results(tmp_path, warc)
+    assert list(found) == [SITE + "/a.html"]
+    assert errors == []
+
+
+def _three_pages() -> WarcBuilder:
+    warc = WarcBuilder()
+    for name in ("one", "two", "three"):
+        warc.response(f"{SITE}/{name}.html", html(text=name * 200), request=False)
+    return warc
+
+
+def test_truncated_gzip_member_is_reported_and_skipped(tmp_path: Path) -> None:
+    """A member cut short mid-file: reported with its offset, the records after it still read."""
+    data = (_three_pages().write(tmp_path / "whole.warc.gz")).read_bytes()
+    offsets = member_offsets(data)
+    broken = data[: offsets[1] + 40] + data[offsets[2] :]
+    path = tmp_path / "broken.warc.gz"
+    path.write_bytes(broken)
+    errors: list[RecordError] = []
+    found = [r.url for r in check_warc([str(path)], on_error=lambda _p, e: errors.append(e))]
+    assert found == [f"{SITE}/one.html", f"{SITE}/three.html"]
+    assert len(errors) == 1
+    assert errors[0].offset == offsets[1]
+    assert errors[0].resumed_at == offsets[1] + 40
+
+
+def test_truncated_last_record_is_reported_not_decided(tmp_path: Path) -> None:
+    data = (_three_pages().write(tmp_path / "whole.warc.gz")).read_bytes()
+    path = tmp_path / "cut.warc.gz"
+    path.write_bytes(data[:-60])
+    errors: list[RecordError] = []
+    found = [r.url for r in check_warc([str(path)], on_error=lambda _p, e: errors.append(e))]
+    assert found == [f"{SITE}/one.html", f"{SITE}/two.html"]
+    assert len(errors) == 1
+
+
+def test_garbage_in_a_plain_warc_is_skipped(tmp_path: Path) -> None:
+    path = _three_pages().write(tmp_path / "plain.warc", gzip=False)
+    data = path.read_bytes()
+    second = data.index(b"WARC/1.", 10)
+    path.write_bytes(data[:second] + b"garbage\r\n" * 3 + data[second:])
+    errors: list[RecordError] = []
+    found = [r.url for r in check_warc([str(path)], on_error=lambda _p, e: errors.append(e))]
+    assert found == [f"{SITE}/one.html", f"{SITE}/two.html", f"{SITE}/three.html"]
+    assert len(errors) == 1
+
+
+# -- --keep ------------------------------------------------------------------------------------
+
+
+def _read_back(path: Path) -> list[tuple[str, str, str]]:
+    with path.open("rb") as stream:
+        return [
+            (
+                r.rec_type,
+                r.rec_headers.get_header("WARC-Target-URI") or "",
+                r.rec_headers.get_header("WARC-Record-ID"),
+            )
+            for r in ArchiveIterator(stream, check_digests="raise")
+        ]
+
+
+@pytest.mark.parametrize(("gzip_in", "out_name"), [(True, "kept.warc.gz"), (False, "kept.warc")])
+def test_keep_writes_exactly_the_unreserved_records(
+    tmp_path: Path, gzip_in: bool, out_name: str
+) -> None:
+    """Kept: the unreserved responses with their request and metadata records, and the
+    warcinfo; dropped: reserved responses with theirs. The output is a valid WARC (warcio reads
+    it and checks every digest)."""
+    warc = WarcBuilder()
+    warc.warcinfo()
+    warc.response(SITE + "/robots.txt", GPTBOT_PRIVATE, metadata=True)
+    warc.response(SITE + "/open.html", html(), metadata=True)
+    warc.response(SITE + "/private/a.html", html(), metadata=True)
+    warc.response(SITE + "/noai.html", html('<meta name="robots" content="noai">'), metadata=True)
+    warc.resource("dns:news.example", b"news.example. 300 IN A 192.0.2.1\n")
+    path = warc.write(tmp_path / ("in.warc.gz" if gzip_in else "in.warc"), gzip=gzip_in)
+    out = tmp_path / out_name
+    found = {r.url: r.reserved for r in check_warc([str(path)], keep=str(out))}
+    assert found == {
+        SITE + "/robots.txt": False,  # GPTBot's group matches no rule: allowed
+        SITE + "/open.html": False,
+        SITE + "/private/a.html": True,
+        SITE + "/noai.html": True,
+    }
+    kept = _read_back(out)
+    original = _read_back(path)
+    dropped = {SITE + "/private/a.html", SITE + "/noai.html"}
+    assert kept == [r for r in original if r[1] not in dropped]
+    assert [t for t, _, _ in kept].count("response") == 2
+    assert out.read_bytes()[:2] == (b"\x1f\x8b" if out_name.endswith(".gz") else b"WA")
+
+
+def test_keep_copies_gzip_members_byte_for_byte(tmp_path: Path) -> None:
+    warc = WarcBuilder()
+    warc.response(SITE + "/open.html", html(), metadata=True)
+    path = warc.write(tmp_path / "in.warc.gz")
+    out = tmp_path / "kept.warc.gz"
+    list(check_warc([str(path)], keep=str(out)))
+    assert out.read_bytes() == path.read_bytes()
+
+
+def test_keep_drops_the_group_of_an_unreadable_response(tmp_path: Path) -> None:
+    warc = WarcBuilder()
+    warc.response(SITE + "/a.html", html(text="a" * 500))
+    warc.response(SITE + "/b.html", html(text="b" * 500))
+    path = warc.write(tmp_path / "in.warc.gz")
+    data = path.read_bytes()
+    offsets = member_offsets(data)  # request a, response a, request b, response b
+    path.write_bytes(data[: offsets[1] + 30] + data[offsets[2] :])
+    out = tmp_path / "kept.warc.gz"
+    found = [r.url for r in check_warc([str(path)], keep=str(out), on_error=lambda *_: None)]
+    assert found == [SITE + "/b.html"]
+    assert [(t, u) for t, u, _ in _read_back(out)] == [
+        ("request", SITE + "/b.html"),
+        ("response", SITE + "/b.html"),
+    ]
