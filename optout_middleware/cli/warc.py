@@ -433,7 +433,7 @@ def _worker_file(task: tuple[int, str, Scan, str | None]) -> None:
     index, path, scan, part = task
     queue = _WORKER["queue"]
     args = _WORKER["args"]
-    keep = KeepWriter(part) if part else None
+    keep = KeepWriter(part, gzipped=args.keep.endswith(".gz")) if part else None
     batch: list[str] = []
     try:
         for result in decide_archive(

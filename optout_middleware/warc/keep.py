@@ -28,9 +28,9 @@ class KeepWriter:
 
     __slots__ = ("gzipped", "out", "path", "records")
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, gzipped: bool | None = None) -> None:
         self.path = path
-        self.gzipped = path.endswith(".gz")
+        self.gzipped = path.endswith(".gz") if gzipped is None else gzipped
         self.out: BinaryIO = open(path, "wb")  # noqa: SIM115  (closed by close())
         self.records = 0
 
