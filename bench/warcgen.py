@@ -88,7 +88,10 @@ def write_warc(
             records += 3
 
         for index, host in enumerate(hosts):
-            text = robots_txt(rng, rules=60, wildcard_share=0.1, crawl_safe=True).encode()
+            if index % 2:  # half the origins name AI crawlers in robots.txt
+                text = robots_txt(rng, rules=60, wildcard_share=0.1, crawl_safe=True).encode()
+            else:
+                text = b"User-agent: *\nDisallow: /private/\nDisallow: /cart\n"
             response(f"{host}/robots.txt", "200 OK", [("Content-Type", "text/plain")], text)
             if index % 5 == 0:
                 body = tdmrep_json(rng).encode()

@@ -6,6 +6,7 @@ Archives are written with warcio in each test; the reader under test is FastWARC
 from __future__ import annotations
 
 import gzip
+import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -364,3 +365,15 @@ def test_keep_drops_the_group_of_an_unreadable_response(tmp_path: Path) -> None:
         ("request", SITE + "/b.html"),
         ("response", SITE + "/b.html"),
     ]
+
+
+def test_json_line_is_the_dict_encoded(tmp_path: Path) -> None:
+    """to_json() (encoded evidence reused between records) says exactly what to_dict() says."""
+    warc = WarcBuilder()
+    warc.response(SITE + "/robots.txt", GPTBOT_PRIVATE + "Content-Signal: ai-train=no\n")
+    warc.response(SITE + "/private/a.html", html('<meta name="robots" content="noai">'))
+    warc.response(SITE + "/b.html", html(), headers=[HTML, ("Content-Usage", "train-ai=n")])
+    found, _ = results(tmp_path, warc)
+    for result in found.values():
+        assert json.loads(result.to_json()) == result.to_dict()
+        assert json.loads(result.to_json()) == json.loads(result.to_json())  # memo hit

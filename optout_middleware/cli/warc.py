@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib
-import json
 import multiprocessing
 import os
 import shutil
@@ -140,16 +139,20 @@ class _Totals:
     unreadable: int = 0
     decided_by: Counter[str] = field(default_factory=Counter)
 
-    def add(self, line: dict[str, Any]) -> None:
+    def add(self, reserved: bool | None, family: str | None) -> None:
         self.responses += 1
-        reserved = line["reserved"]
         if reserved:
             self.reserved += 1
-            self.decided_by[line["decided_by"]["family"]] += 1
+            self.decided_by[family or "?"] += 1
         elif reserved is None:
             self.silent += 1
         else:
             self.unreserved += 1
+
+
+def _outcome(result: WarcResult) -> tuple[bool | None, str | None]:
+    decided = result.verdict.decided_by
+    return result.reserved, decided.family if decided is not None else None
 
 
 class _Progress:
@@ -266,7 +269,9 @@ def _run(
     scans: list[Scan]
     if args.jobs > 1 and len(files) + len(site_only) > 1:
         with _pool(args.jobs) as pool:
-            scans = pool.map(scan_archive, [*files, *site_only])
+            scans = pool.map(
+                functools.partial(scan_archive, groups=bool(args.keep)), [*files, *site_only]
+            )
         index = scans[0].captures
         for scan in scans[1:]:
             index.merge(scan.captures)
@@ -277,7 +282,9 @@ def _run(
             index, _ = index_archives([*files, *site_only])
     else:
         index, scans = index_archives(
-            [*files, *site_only], on_error=lambda p, e: report(p, e) if p in site_only else None
+            [*files, *site_only],
+            on_error=lambda p, e: report(p, e) if p in site_only else None,
+            groups=bool(args.keep),
         )
     families = frozenset(s.family for s in evaluator.signals)
     if args.live_site_files:
@@ -345,10 +352,10 @@ def _decide_serial(
                 scan=scan,
                 keep=keep,
                 on_error=functools.partial(report, path),
+                label=_label(path, args),
             ):
-                line = _line(result, args, path)
-                totals.add(line)
-                _write(out, json.dumps(line))
+                totals.add(*_outcome(result))
+                _write(out, result.to_json())
                 progress.update(totals, done + result.offset)
             done += os.path.getsize(path)
     finally:
@@ -356,11 +363,9 @@ def _decide_serial(
             keep.close()
 
 
-def _line(result: WarcResult, args: argparse.Namespace, path: str) -> dict[str, Any]:
-    line = result.to_dict()
-    if path not in args.files:
-        line["file"] = "-"
-    return line
+def _label(path: str, args: argparse.Namespace) -> str:
+    """The name results carry: the file as given, or ``-`` for stdin."""
+    return path if path in args.files else "-"
 
 
 # -- -j N: worker processes, one input file per task ------------------------------------------
@@ -403,8 +408,8 @@ def _decide_parallel(
         while finished < len(tasks):
             kind, index, payload = queue.get()
             if kind == "lines":
-                for line in payload:
-                    totals.add(json.loads(line))
+                for line, reserved, family in payload:
+                    totals.add(reserved, family)
                     _write(out, line)
             elif kind == "error":
                 report(files[index], payload)
@@ -434,7 +439,7 @@ def _worker_file(task: tuple[int, str, Scan, str | None]) -> None:
     queue = _WORKER["queue"]
     args = _WORKER["args"]
     keep = KeepWriter(part, gzipped=args.keep.endswith(".gz")) if part else None
-    batch: list[str] = []
+    batch: list[tuple[str, bool | None, str | None]] = []
     try:
         for result in decide_archive(
             path,
@@ -443,8 +448,9 @@ def _worker_file(task: tuple[int, str, Scan, str | None]) -> None:
             scan=scan,
             keep=keep,
             on_error=lambda e: queue.put(("error", index, e)),
+            label=_label(path, args),
         ):
-            batch.append(json.dumps(_line(result, args, path)))
+            batch.append((result.to_json(), *_outcome(result)))
             if len(batch) >= _BATCH:
                 queue.put(("lines", index, batch))
                 queue.put(("position", index, result.offset))

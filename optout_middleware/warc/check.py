@@ -10,14 +10,16 @@ evidence is the evaluator's, plus a stance-less note for each site file that was
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from optout_middleware.evaluate import Evaluator, builtin_signals
 from optout_middleware.inputs import Context, ResponseView, SiteFiles
+from optout_middleware.memo import Memo
 from optout_middleware.sitepolicy import origin_of
-from optout_middleware.verdict import Purpose, Verdict
+from optout_middleware.verdict import Evidence, Purpose, Verdict
 
 from .keep import KeepWriter, RecordCopier
 from .records import DEFAULT_MAX_BODY, HTTP_RESPONSE_TYPES, RecordError, is_gzip, iter_records
@@ -75,6 +77,52 @@ class WarcResult:
             "verdict": verdict,
         }
 
+    def to_json(self) -> str:
+        """``json.dumps(self.to_dict())``, built faster: the JSON of each evidence (site-file
+        evidence is shared by every page of an origin) and of each origin's site files is
+        encoded once and reused."""
+        verdict = self.verdict
+        decided = "null" if verdict.decided_by is None else _evidence_json(verdict.decided_by)
+        evidence = ", ".join([_evidence_json(e) for e in verdict.evidence])
+        reserved = json.dumps(verdict.reserved)
+        head = json.dumps({"url": self.url, "record_id": self.record_id, "date": self.date})
+        rest = json.dumps(
+            {
+                "file": self.file,
+                "offset": self.offset,
+                "type": self.type,
+                "status": self.status,
+                "content_type": self.content_type,
+                "note": self.note,
+            }
+        )
+        return (
+            f'{head[:-1]}, "reserved": {reserved}, "decided_by": {decided}, {rest[1:-1]}, '
+            f'"site_files": {_site_json(self.site)}, "verdict": {{"purpose": '
+            f'"{verdict.purpose.value}", "reserved": {reserved}, "decided_by": {decided}, '
+            f'"evidence": [{evidence}]}}}}'
+        )
+
+
+_JSON_MEMO_LIMIT = 65536
+_evidence_memo: Memo[int, tuple[Evidence, str]] = Memo(_JSON_MEMO_LIMIT)
+_site_memo: Memo[int, tuple[SiteFiles, str]] = Memo(_JSON_MEMO_LIMIT)
+
+
+def _evidence_json(evidence: Evidence) -> str:
+    """The JSON of one evidence, remembered by identity (the entry keeps the object alive)."""
+    hit = _evidence_memo.get(id(evidence))
+    if hit is not None and hit[0] is evidence:
+        return hit[1]
+    return _evidence_memo.put(id(evidence), (evidence, json.dumps(evidence.to_dict())))[1]
+
+
+def _site_json(site: SiteFiles) -> str:
+    hit = _site_memo.get(id(site))
+    if hit is not None and hit[0] is site:
+        return hit[1]
+    return _site_memo.put(id(site), (site, json.dumps(site_files_dict(site))))[1]
+
 
 def site_files_dict(site: SiteFiles) -> dict[str, Any]:
     """Where each site file of the record's origin came from and how it was read."""
@@ -94,15 +142,23 @@ def site_files_dict(site: SiteFiles) -> dict[str, Any]:
 
 
 def index_archives(
-    paths: Iterable[str], *, on_error: Callable[[str, RecordError], None] | None = None
+    paths: Iterable[str],
+    *,
+    on_error: Callable[[str, RecordError], None] | None = None,
+    groups: bool = True,
 ) -> tuple[CaptureIndex, list[Scan]]:
     """Pass 1 over ``paths`` (one process): the merged site-file captures and each file's scan.
+
+    ``groups``: also work out which records go together (only ``--keep`` needs it).
 
     Redirect targets outside the site-file paths are looked for in one more pass per hop.
     """
     paths = list(paths)
     index = CaptureIndex()
-    scans = [scan_archive(path, captures=index, on_error=_bind(on_error, path)) for path in paths]
+    scans = [
+        scan_archive(path, captures=index, groups=groups, on_error=_bind(on_error, path))
+        for path in paths
+    ]
     for _ in range(5):
         missing = index.missing_targets()
         if not missing:
@@ -125,13 +181,15 @@ def decide_archive(
     keep: KeepWriter | None = None,
     on_error: Callable[[RecordError], None] | None = None,
     max_body: int = DEFAULT_MAX_BODY,
+    label: str | None = None,
 ) -> Iterator[WarcResult]:
     """Pass 2 over one archive: a :class:`WarcResult` per HTTP response record, in file order.
 
     With ``keep``, the records whose group is not reserved are copied to it as they are decided
-    (``scan`` must then be this file's pass-1 scan, for the groups).
+    (``scan`` must then be this file's pass-1 scan, for the groups). ``label``: the file name
+    the results carry (default ``path``).
     """
-    name = path
+    name = path if label is None else label
     with open(path, "rb") as stream, open(path, "rb") as copy_source:
         copier = None
         group_of: dict[str, str] = {}
@@ -156,6 +214,7 @@ def decide_archive(
             on_error=on_error or (lambda error: None),
             on_bad=None if copier is None else copier.bad,
             max_body=max_body,
+            types=HTTP_RESPONSE_TYPES if copier is None else None,  # --keep needs them all
         )
         for record in records:
             is_response = record.type in HTTP_RESPONSE_TYPES and record.http
@@ -179,10 +238,12 @@ def decide_record(
 ) -> WarcResult:
     """The verdict for one HTTP response record."""
     url = record.target_uri
-    try:
-        site, notes = source.get(origin_of(url), record.date)
-    except ValueError:  # no origin (a relative or odd URI): header and body signals only
-        site, notes = _NO_SITE, ()
+    origin = _origin(url)
+    notes: tuple[Evidence, ...] = ()
+    if origin is None:  # no origin (a relative or odd URI): header and body signals only
+        site = _NO_SITE
+    else:
+        site, notes = source.get(origin, record.date)
     site_evidence = evaluator.site_evidence(url, site)
     if notes:
         site_evidence += notes
@@ -207,6 +268,23 @@ def decide_record(
         site=site,
         note=note,
     )
+
+
+_origins: Memo[str, str | None] = Memo(65536)
+
+
+def _origin(url: str) -> str | None:
+    """``origin_of(url)``, remembered by ``scheme://authority`` (pages of a site share it)."""
+    prefix = "/".join(url.split("/", 3)[:3])
+    try:
+        return _origins[prefix]
+    except KeyError:
+        pass
+    try:
+        origin: str | None = origin_of(url)
+    except ValueError:
+        origin = None
+    return _origins.put(prefix, origin)
 
 
 def check_warc(
@@ -244,7 +322,9 @@ def check_warc(
         if on_error is not None and path in apart:
             on_error(path, error)
 
-    index, scans = index_archives([*files, *site_files], on_error=pass_one_error)
+    index, scans = index_archives(
+        [*files, *site_files], on_error=pass_one_error, groups=keep is not None
+    )
     source = SiteFileSource.from_index(
         index, families=frozenset(s.family for s in evaluator.signals)
     )

@@ -50,6 +50,7 @@ _TYPE_NAMES = {  # FastWARC's record types are not hashable: keyed by their int 
         (WarcRecordType.continuation, "continuation"),
     )
 }
+_ANY = int(WarcRecordType.any_type)
 # Records whose payload is an HTTP response (a revisit repeats the headers of an earlier one).
 HTTP_RESPONSE_TYPES = frozenset({"response", "revisit"})
 
@@ -97,26 +98,47 @@ def iter_records(
     on_error: Callable[[RecordError], None],
     on_bad: Callable[[int], None] | None = None,
     max_body: int = DEFAULT_MAX_BODY,
+    types: frozenset[str] | None = None,
+    parse_http: bool = True,
 ) -> Iterator[Record]:
     """Every readable record of a seekable WARC file, in file order.
 
     ``want_body(type, target_uri)`` says whose payload to read (others are skipped unread).
     ``on_error`` hears of each unreadable stretch once reading has resumed after it (or at the
-    end); ``on_bad(offset)`` as soon as it starts (where the record before it ends).
+    end); ``on_bad(offset)`` as soon as it starts (where the record before it ends). ``types``:
+    only records of these types (FastWARC skips the others unparsed). ``parse_http=False``: HTTP
+    headers are parsed only for the records whose body is wanted (``headers`` is None for others).
     """
+    mask = _ANY
+    if types is not None:
+        mask = 0
+        for value, name in _TYPE_NAMES.items():
+            if name in types:
+                mask |= value
     gzipped = is_gzip(stream)
     start = stream.tell()
     pending: tuple[int, str] | None = None  # an unreadable stretch: (offset, why)
+    done_through = -1  # records at or before this offset were yielded already
     while True:
         stream.seek(start)
         last = start  # offset of the last record read whole
         progressed = False
         try:
-            for raw in ArchiveIterator(stream, parse_http=True, auto_decode="none"):
+            for raw in ArchiveIterator(
+                stream,
+                record_types=mask,  # type: ignore[arg-type]  # an int bitmask works
+                parse_http=parse_http,
+                auto_decode="none",
+            ):
                 offset = raw.stream_pos
-                record = _record(raw, offset, want_body, max_body)
                 progressed = True
                 last = offset
+                if offset <= done_through:
+                    continue
+                if types is not None and _TYPE_NAMES.get(int(raw.record_type)) not in types:
+                    continue  # unfiltered after an error: FastWARC no longer skips these
+                record = _record(raw, offset, want_body, max_body)
+                done_through = offset
                 if pending is not None:
                     on_error(RecordError(pending[0], offset, pending[1]))
                     pending = None
@@ -129,13 +151,15 @@ def iter_records(
             break
         except OSError as exc:
             problem = str(exc).strip() or type(exc).__name__
+        if mask != _ANY:  # skipped records hide where the damage is: read it again, all types
+            mask = _ANY
+            start = last if progressed else start
+            continue
         # Try the next record start after the last good record (the bad record's own start
         # first: only the part after it may be damaged), then each one after that.
         candidate = _next_record_start(stream, (last if progressed else start) + 1, gzipped=gzipped)
         if pending is None:
             bad_at = candidate if progressed and candidate is not None else start
-            if not progressed and start == 0:
-                bad_at = 0
             pending = (bad_at, problem)
             if on_bad is not None:
                 on_bad(bad_at)
@@ -158,13 +182,16 @@ def _record(
     http = bool(raw.is_http)  # type: ignore[attr-defined]
     status = None
     http_headers = None
-    if http:
+    wanted = want_body(kind, uri)
+    if http and not raw.is_http_parsed and wanted:  # type: ignore[attr-defined]
+        raw.parse_http(auto_decode="none")  # type: ignore[attr-defined]
+    if http and raw.is_http_parsed:  # type: ignore[attr-defined]
         parsed = raw.http_headers  # type: ignore[attr-defined]
         status = parsed.status_code
         http_headers = HeaderList(parsed.items_bytes())
     body = None
     note = ""
-    if want_body(kind, uri):
+    if wanted:
         reader = raw.reader  # type: ignore[attr-defined]
         payload = reader.read(max_body)
         if len(payload) == max_body:

@@ -75,12 +75,14 @@ def scan_archive(
     responses_by_uri: dict[str, list[tuple[int, str]]] = {}
     unlinked: list[tuple[int, str, str]] = []
     response_ids: list[str] = []
+    prefixes: set[str] = set()  # scheme://authority of each response: origins, computed once
     request_ids: list[str] = []
     previous_offset = -1
     with open(path, "rb") as stream:
         records = iter_records(
             stream, want_body=lambda kind, uri: kind in HTTP_RESPONSE_TYPES and index.wants(uri),
-            on_error=record_error,
+            on_error=record_error, parse_http=False,
+            types=None if groups else HTTP_RESPONSE_TYPES,  # FastWARC skips the rest unread
         )  # fmt: skip
         for record in records:
             scan.records += 1
@@ -90,8 +92,7 @@ def scan_archive(
             if record.type in HTTP_RESPONSE_TYPES and record.http:
                 if record.body is not None:
                     index.add_record(record, f"{source}@{record.offset}")
-                with suppress(ValueError):  # a URI without a host has no site files
-                    scan.origins.add(origin_of(record.target_uri))
+                prefixes.add(_prefix(record.target_uri))
                 if groups and record.record_id:
                     response_ids.append(record.record_id)
                     responses_by_uri.setdefault(record.target_uri, []).append(
@@ -109,6 +110,9 @@ def scan_archive(
                 links.setdefault(other, set()).add(record.record_id)
             if not named and record.type in _BY_URI:
                 unlinked.append((record.offset, record.record_id, record.target_uri))
+    for prefix in prefixes:
+        with suppress(ValueError):  # a URI without a host has no site files
+            scan.origins.add(origin_of(prefix))
     if groups:
         for offset, record_id, uri in unlinked:
             nearest = min(
@@ -139,3 +143,8 @@ def _groups(links: dict[str, set[str]]) -> dict[str, str]:
                     group_of[other] = start
                     stack.append(other)
     return group_of
+
+
+def _prefix(url: str) -> str:
+    """``url`` up to its path: everything its origin depends on (``scheme://authority``)."""
+    return "/".join(url.split("/", 3)[:3])

@@ -107,10 +107,11 @@ class CaptureIndex:
 
     def wants(self, url: str) -> bool:
         """Whether a response for ``url`` belongs in the index (cheap: called on every record)."""
-        path = urlsplit(url).path
-        if path in _SITE_PATHS:
+        if self._wanted and url_key(url) in self._wanted:
             return True
-        return bool(self._wanted) and url_key(url) in self._wanted
+        if "robots.txt" not in url and "ai.txt" not in url and "tdmrep.json" not in url:
+            return False  # most records: no URL parsing at all
+        return urlsplit(url).path in _SITE_PATHS
 
     def add_record(self, record: Record, source: str) -> None:
         """Index a response (or revisit) record read with its body."""
