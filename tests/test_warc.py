@@ -377,3 +377,71 @@ def test_json_line_is_the_dict_encoded(tmp_path: Path) -> None:
     for result in found.values():
         assert json.loads(result.to_json()) == result.to_dict()
         assert json.loads(result.to_json()) == json.loads(result.to_json())  # memo hit
+
+
+def test_revisit_record_is_decided_by_its_own_headers(tmp_path: Path) -> None:
+    """A revisit repeats the response headers without the payload: headers still count."""
+    from warcio.statusandheaders import StatusAndHeaders  # noqa: PLC0415
+
+    warc = WarcBuilder()
+    warc.response(SITE + "/a.html", html())
+    writer = warc._writer
+    revisit = writer.create_revisit_record(
+        SITE + "/a.html",
+        digest="sha1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        refers_to_uri=SITE + "/a.html",
+        refers_to_date="2024-01-01T00:00:00Z",
+        http_headers=StatusAndHeaders("200 OK", [HTML, ("X-Robots-Tag", "noai")], "HTTP/1.1"),
+    )
+    warc.records.append(revisit)
+    path = warc.write(tmp_path / "crawl.warc.gz")
+    found = list(check_warc([str(path)]))
+    assert [(r.type, r.reserved) for r in found] == [("response", None), ("revisit", True)]
+
+
+@pytest.mark.parametrize(
+    ("coding", "encode"),
+    [
+        ("deflate", lambda b: __import__("zlib").compress(b)),
+        ("br", lambda b: __import__("brotli").compress(b)),
+        ("gzip, br", lambda b: __import__("brotli").compress(gzip.compress(b))),
+    ],
+)
+def test_content_codings_are_undone(tmp_path: Path, coding: str, encode: Any) -> None:
+    warc = WarcBuilder()
+    body = encode(html('<meta name="robots" content="noai">'))
+    warc.response(SITE + "/a.html", body, headers=[HTML, ("Content-Encoding", coding)])
+    found, _ = results(tmp_path, warc)
+    assert family(found[SITE + "/a.html"]) == "robots-meta"
+
+
+def test_chunked_body_is_joined(tmp_path: Path) -> None:
+    page = html('<meta name="robots" content="noai">')
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(page), page)
+    warc = WarcBuilder()
+    warc.response(SITE + "/a.html", chunked, headers=[HTML, ("Transfer-Encoding", "chunked")])
+    found, _ = results(tmp_path, warc)
+    assert family(found[SITE + "/a.html"]) == "robots-meta"
+
+
+def test_broken_content_coding_keeps_the_record_with_a_note(tmp_path: Path) -> None:
+    warc = WarcBuilder()
+    warc.response(
+        SITE + "/a.html",
+        b"not gzip",
+        headers=[HTML, ("Content-Encoding", "gzip"), ("X-Robots-Tag", "noai")],
+    )
+    found, errors = results(tmp_path, warc)
+    result = found[SITE + "/a.html"]
+    assert errors == []
+    assert result.reserved is True  # the headers still count
+    assert "content coding gzip not decoded" in result.note
+
+
+def test_a_file_that_is_not_a_warc_is_reported_not_raised(tmp_path: Path) -> None:
+    path = tmp_path / "junk.warc.gz"
+    path.write_bytes(b"\x1f\x8b\x08" + bytes(range(256)) * 40)
+    errors: list[RecordError] = []
+    assert list(check_warc([str(path)], on_error=lambda _p, e: errors.append(e))) == []
+    assert len(errors) == 1
+    assert errors[0].offset == 0
