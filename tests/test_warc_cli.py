@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -160,3 +162,31 @@ def test_live_site_files_are_fetched_once_per_origin(tmp_path: Path, live: Any) 
     assert proc.returncode == 0, proc.stderr
     assert [d["reserved"] for d in lines(proc.stdout)][1:] == [True, True, True]
     assert live.count("/robots.txt") == 1
+
+
+def test_ctrl_c_leaves_every_written_line_whole(tmp_path: Path) -> None:
+    """SIGINT mid-run: exit status 130, and the output holds only complete JSON lines."""
+    warc = WarcBuilder()
+    warc.response(SITE + "/robots.txt", GPTBOT_PRIVATE)
+    for index in range(4000):
+        warc.response(f"{SITE}/p/{index}.html", html(text="words " * 400), request=False)
+    path = warc.write(tmp_path / "big.warc.gz")
+    out = tmp_path / "verdicts.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "optout_middleware", "warc", str(path), "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=ENV,
+    )
+    deadline = time.monotonic() + 60
+    while (not out.exists() or out.stat().st_size == 0) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert b"interrupted" in stderr
+    assert b"Traceback" not in stderr
+    text = out.read_text()
+    assert text.endswith("\n")
+    written = [json.loads(line) for line in text.splitlines()]
+    assert 0 < len(written) < 4001

@@ -17,12 +17,14 @@ import importlib
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from queue import Empty
 from typing import TYPE_CHECKING, Any, TextIO
 
 from optout_middleware.evaluate import Evaluator
@@ -227,6 +229,20 @@ def run(args: argparse.Namespace) -> int:
             os.unlink(path)
 
 
+_STOP: list[bool] = []  # set by Ctrl-C; the work stops at the next line boundary
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    if _STOP:  # a second Ctrl-C: stop now
+        raise KeyboardInterrupt
+    _STOP.append(True)
+
+
+def _ignore_sigint() -> None:
+    """Worker processes leave Ctrl-C to the parent, which stops them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _usage_error(message: str) -> int:
     print(f"{_PROG}: error: {printable(message)}", file=sys.stderr)
     return 2
@@ -299,10 +315,13 @@ def _run(
         sum(os.path.getsize(f) for f in files),
     )
     keep_parts: list[str] = []
+    # From here on Ctrl-C stops at the next line boundary (before, nothing is written yet).
+    _STOP.clear()
+    previous = signal.signal(signal.SIGINT, _on_sigint)
     try:
         if args.jobs > 1 and len(files) > 1:
-            keep_parts = _decide_parallel(
-                args=args, files=files, scans=scans, evaluator=evaluator, source=source,
+            _decide_parallel(
+                parts=keep_parts, args=args, files=files, scans=scans, evaluator=evaluator, source=source,
                 out=out, totals=totals, progress=progress, report=report,
             )  # fmt: skip
         else:
@@ -311,6 +330,7 @@ def _run(
                 out=out, totals=totals, progress=progress, report=report,
             )  # fmt: skip
     finally:
+        signal.signal(signal.SIGINT, previous)
         progress.update(totals, sum(os.path.getsize(f) for f in files), force=True)
         progress.close()
         for part in keep_parts:
@@ -321,9 +341,11 @@ def _run(
 
 
 def _write(out: TextIO, line: str) -> None:
-    out.write(line)
-    out.write("\n")
-    out.flush()  # a line is on disk whole before the next starts: Ctrl-C loses no line
+    """Write one whole line and flush it; Ctrl-C takes effect only between lines."""
+    out.write(line + "\n")
+    out.flush()
+    if _STOP:
+        raise KeyboardInterrupt
 
 
 def _decide_serial(
@@ -375,11 +397,12 @@ _WORKER: dict[str, Any] = {}
 
 def _pool(jobs: int) -> Any:
     # fork: workers inherit the evaluator and the site-file index instead of unpickling them
-    return multiprocessing.get_context("fork").Pool(jobs)
+    return multiprocessing.get_context("fork").Pool(jobs, initializer=_ignore_sigint)
 
 
 def _decide_parallel(
     *,
+    parts: list[str],
     args: argparse.Namespace,
     files: list[str],
     scans: list[Scan],
@@ -389,12 +412,13 @@ def _decide_parallel(
     totals: _Totals,
     progress: _Progress,
     report: Any,
-) -> list[str]:
+) -> None:
     from optout_middleware.warc import CaptureIndex  # noqa: PLC0415
 
     ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
-    parts = [f"{args.keep}.part{i}" for i in range(len(files))] if args.keep else []
+    if args.keep:  # one part per file, joined in input order at the end
+        parts.extend(f"{args.keep}.part{i}" for i in range(len(files)))
     _WORKER.update(evaluator=evaluator, source=source, queue=queue, args=args)
     sizes = [os.path.getsize(f) for f in files]
     positions = [0] * len(files)
@@ -402,11 +426,16 @@ def _decide_parallel(
         (i, path, replace(scan, captures=CaptureIndex()), parts[i] if parts else None)
         for i, (path, scan) in enumerate(zip(files, scans, strict=False))
     ]
-    with ctx.Pool(min(args.jobs, len(files))) as pool:
+    with ctx.Pool(min(args.jobs, len(files)), initializer=_ignore_sigint) as pool:
         pending = pool.map_async(_worker_file, tasks)
         finished = 0
         while finished < len(tasks):
-            kind, index, payload = queue.get()
+            try:
+                kind, index, payload = queue.get(timeout=_PROGRESS_SECS)
+            except Empty:
+                if _STOP:
+                    raise KeyboardInterrupt from None
+                continue
             if kind == "lines":
                 for line, reserved, family in payload:
                     totals.add(reserved, family)
@@ -428,7 +457,6 @@ def _decide_parallel(
         with KeepWriter(args.keep) as keep:
             for part in parts:
                 keep.append_file(part)
-    return parts
 
 
 def _worker_file(task: tuple[int, str, Scan, str | None]) -> None:
