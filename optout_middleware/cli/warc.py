@@ -201,6 +201,12 @@ def run(args: argparse.Namespace) -> int:
 
     from .main import _signals  # noqa: PLC0415
 
+    try:
+        import fastwarc  # noqa: F401, PLC0415
+    except ImportError:
+        return _usage_error(
+            "reading WARC files needs FastWARC: pip install 'optout-middleware[warc]'"
+        )
     token = agents.product_token(args.user_agent) or "*"
     context = Context(user_agent=token, ai_agents=args.agents)
     evaluator = Evaluator(args.purpose, context, _signals())
@@ -295,7 +301,7 @@ def _run(
             for error in scan.errors if scan.path in site_only else ():
                 report(scan.path, error)
         if index.missing_targets():
-            index, _ = index_archives([*files, *site_only])
+            index, _ = index_archives([*files, *site_only], groups=False)  # redirect targets
     else:
         index, scans = index_archives(
             [*files, *site_only],
@@ -512,6 +518,7 @@ def _live_source(
         ).as_fetch_result()
 
     jobs = [(origin, kind) for origin in sorted(origins) for kind in SITE_FILE_PATHS]
+    print(f"{_PROG}: fetching the site files of {len(origins):,} origin(s)", file=sys.stderr)
     with ThreadPoolExecutor(max_workers=8) as pool:
         fetched = list(pool.map(lambda job: fetch(site_file_url(*job)), jobs))
     results: dict[str, dict[str, FetchResult]] = {}
