@@ -445,3 +445,34 @@ def test_a_file_that_is_not_a_warc_is_reported_not_raised(tmp_path: Path) -> Non
     assert list(check_warc([str(path)], on_error=lambda _p, e: errors.append(e))) == []
     assert len(errors) == 1
     assert errors[0].offset == 0
+
+
+@pytest.mark.parametrize("gzipped", [True, False])
+def test_mutated_archives_never_raise(tmp_path: Path, gzipped: bool) -> None:
+    """Hostile input: bytes flipped, cut and inserted anywhere give results and errors, never an
+    exception (FastWARC's errors are caught per record; a Rust panic would escape as one)."""
+    import random  # noqa: PLC0415
+
+    warc = WarcBuilder()
+    warc.warcinfo()
+    warc.response(SITE + "/robots.txt", GPTBOT_PRIVATE, metadata=True)
+    for index in range(4):
+        warc.response(f"{SITE}/private/{index}.html", html(text="t" * 300), metadata=True)
+    base = warc.write(tmp_path / "base.warc", gzip=gzipped).read_bytes()
+    rng = random.Random(f"mutate-{gzipped}")  # noqa: S311  (reproducible, not secret)
+    for case in range(40):
+        data = bytearray(base)
+        for _ in range(rng.randint(1, 4)):
+            pos = rng.randrange(len(data))
+            roll = rng.random()
+            if roll < 0.5:
+                data[pos] = rng.randrange(256)
+            elif roll < 0.8:
+                del data[pos : pos + rng.randint(1, 200)]
+            else:
+                data[pos:pos] = rng.randbytes(rng.randint(1, 50))
+        path = tmp_path / f"case{case}.warc"
+        path.write_bytes(bytes(data))
+        kept = tmp_path / f"kept{case}.warc.gz"
+        found = list(check_warc([str(path)], keep=str(kept), on_error=lambda *_: None))
+        assert all(r.verdict.purpose.value == "train-ai" for r in found)  # decided, not raised
