@@ -13,7 +13,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from optout_middleware.inputs import Context, FileState
-from optout_middleware.warc import RecordError, check_warc
+from optout_middleware.warc import RecordError, check_warc, index_archives
 
 from .warc_builder import HTML, WarcBuilder, html, member_offsets
 
@@ -476,3 +476,26 @@ def test_mutated_archives_never_raise(tmp_path: Path, gzipped: bool) -> None:
         kept = tmp_path / f"kept{case}.warc.gz"
         found = list(check_warc([str(path)], keep=str(kept), on_error=lambda *_: None))
         assert all(r.verdict.purpose.value == "train-ai" for r in found)  # decided, not raised
+
+
+def test_site_files_archive_keeps_only_the_hosts_of_the_pages(tmp_path: Path) -> None:
+    """A Common Crawl robots.txt WARC holds every host of a crawl: only the pages' hosts are
+    kept in memory (www. and scheme variants included, for redirects)."""
+    robots = WarcBuilder()
+    robots.response(
+        "http://news.example/robots.txt",
+        "",
+        status="301 Moved Permanently",
+        headers=[("Location", "https://www.news.example/robots.txt")],
+    )
+    robots.response("https://www.news.example/robots.txt", GPTBOT_PRIVATE)
+    robots.response("https://elsewhere.example/robots.txt", GPTBOT_PRIVATE)
+    robots_path = robots.write(tmp_path / "robots.warc.gz")
+    pages = WarcBuilder()
+    pages.response("http://news.example/private/a.html", html())
+    pages_path = pages.write(tmp_path / "pages.warc.gz")
+    index, _ = index_archives([str(pages_path)], site_files=[str(robots_path)])
+    assert index.captured("https://www.news.example/robots.txt")
+    assert not index.captured("https://elsewhere.example/robots.txt")
+    found = list(check_warc([str(pages_path)], site_files=[str(robots_path)]))
+    assert [r.reserved for r in found] == [True]

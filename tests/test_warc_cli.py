@@ -108,6 +108,8 @@ def test_site_files_option(tmp_path: Path) -> None:
     found = lines(proc.stdout)
     assert [d["url"] for d in found] == [SITE + "/private/a.html"]
     assert found[0]["reserved"] is True
+    parallel = run(str(pages_path), "--site-files", str(robots_path), "-j", "2")
+    assert lines(parallel.stdout) == found
 
 
 def test_jobs_across_files_give_the_same_lines(tmp_path: Path) -> None:

@@ -265,7 +265,7 @@ def _run(
     evaluator: Evaluator,
     out: TextIO,
 ) -> int:
-    from optout_middleware.warc import index_archives, scan_archive  # noqa: PLC0415
+    from optout_middleware.warc import CaptureIndex, index_archives, scan_archive  # noqa: PLC0415
     from optout_middleware.warc.sitefiles import SiteFileSource  # noqa: PLC0415
 
     from .warcjobs import decide_parallel, live_source, pool  # noqa: PLC0415
@@ -288,20 +288,23 @@ def _run(
     scans: list[Scan]
     if args.jobs > 1 and len(files) + len(site_only) > 1:
         with pool(args.jobs) as workers:
-            scans = workers.map(
-                functools.partial(scan_archive, groups=bool(args.keep)), [*files, *site_only]
+            scans = workers.map(functools.partial(scan_archive, groups=bool(args.keep)), files)
+            hosts = set().union(*(s.hosts for s in scans))  # site files of these hosts only
+            scans += workers.map(
+                functools.partial(scan_archive, captures=CaptureIndex(hosts=hosts), groups=False),
+                site_only,
             )
-        index = scans[0].captures
-        for scan in scans[1:]:
-            index.merge(scan.captures)
+        index = CaptureIndex()
         for scan in scans:
+            index.merge(scan.captures)
             for error in scan.errors if scan.path in site_only else ():
                 report(scan.path, error)
-        if index.missing_targets():
-            index, _ = index_archives([*files, *site_only], groups=False)  # redirect targets
+        if index.missing_targets():  # redirect targets outside the site-file paths
+            index, _ = index_archives(files, site_files=site_only, groups=False)
     else:
         index, scans = index_archives(
-            [*files, *site_only],
+            files,
+            site_files=site_only,
             on_error=lambda p, e: report(p, e) if p in site_only else None,
             groups=bool(args.keep),
         )

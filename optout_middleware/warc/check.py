@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from optout_middleware.evaluate import Evaluator, builtin_signals
 from optout_middleware.inputs import Context, ResponseView, SiteFiles
 from optout_middleware.memo import Memo
-from optout_middleware.sitepolicy import origin_of
+from optout_middleware.sitepolicy import MAX_REDIRECTS, origin_of
 from optout_middleware.verdict import Evidence, Purpose, Verdict
 
 from .keep import KeepWriter, RecordCopier
@@ -144,28 +144,37 @@ def site_files_dict(site: SiteFiles) -> dict[str, Any]:
 def index_archives(
     paths: Iterable[str],
     *,
+    site_files: Iterable[str] = (),
     on_error: Callable[[str, RecordError], None] | None = None,
     groups: bool = True,
 ) -> tuple[CaptureIndex, list[Scan]]:
-    """Pass 1 over ``paths`` (one process): the merged site-file captures and each file's scan.
+    """Pass 1 (one process): the merged site-file captures and a scan per archive.
 
-    ``groups``: also work out which records go together (only ``--keep`` needs it).
-
+    ``paths`` are the archives to decide; ``site_files`` archives are read for the site files of
+    the hosts those hold only (a Common Crawl robots.txt WARC holds every host of a crawl).
     Redirect targets outside the site-file paths are looked for in one more pass per hop.
+    ``groups``: also work out which records go together (only ``--keep`` needs it).
     """
     paths = list(paths)
+    apart = list(site_files)
     index = CaptureIndex()
     scans = [
         scan_archive(path, captures=index, groups=groups, on_error=_bind(on_error, path))
         for path in paths
     ]
-    for _ in range(5):
+    if apart:
+        index.restrict_hosts(set().union(*(s.hosts for s in scans)))
+        scans += [
+            scan_archive(path, captures=index, groups=False, on_error=_bind(on_error, path))
+            for path in apart
+        ]
+    for _ in range(MAX_REDIRECTS):
         missing = index.missing_targets()
         if not missing:
             break
         index.want(missing)
         before = len(index)
-        for path in paths:
+        for path in [*paths, *apart]:
             scan_archive(path, captures=index, groups=False)
         if len(index) == before:
             break
@@ -316,14 +325,14 @@ def check_warc(
     evaluator = Evaluator(
         purpose, context or Context(), builtin_signals() if signals is None else signals
     )
-    apart = set(site_files) - set(files)  # read in pass 1 only: report their errors there
+    apart = [f for f in site_files if f not in files]  # pass 1 only: report their errors there
 
     def pass_one_error(path: str, error: RecordError) -> None:
         if on_error is not None and path in apart:
             on_error(path, error)
 
     index, scans = index_archives(
-        [*files, *site_files], on_error=pass_one_error, groups=keep is not None
+        files, site_files=apart, on_error=pass_one_error, groups=keep is not None
     )
     source = SiteFileSource.from_index(
         index, families=frozenset(s.family for s in evaluator.signals)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from optout_middleware.sitepolicy import origin_of
 
 from .records import HTTP_RESPONSE_TYPES, RecordError, iter_records
-from .sitefiles import CaptureIndex
+from .sitefiles import CaptureIndex, host_key
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -38,6 +38,7 @@ class Scan:
     path: str
     captures: CaptureIndex = field(default_factory=CaptureIndex)
     origins: set[str] = field(default_factory=set)
+    hosts: set[str] = field(default_factory=set)  # host_key() of each response
     records: int = 0
     # record id -> id of its group's response (only records that belong to one)
     group_of: dict[str, str] = field(default_factory=dict)
@@ -111,6 +112,7 @@ def scan_archive(
             if not named and record.type in _BY_URI:
                 unlinked.append((record.offset, record.record_id, record.target_uri))
     for prefix in prefixes:
+        scan.hosts.add(host_key(prefix))
         with suppress(ValueError):  # a URI without a host has no site files
             scan.origins.add(origin_of(prefix))
     if groups:

@@ -49,6 +49,7 @@ __all__ = [
     "Capture",
     "CaptureIndex",
     "SiteFileSource",
+    "host_key",
     "not_captured_evidence",
     "url_key",
 ]
@@ -75,6 +76,19 @@ def url_key(url: str) -> str | None:
     return f"{origin}{path}?{parts.query}" if parts.query else f"{origin}{path}"
 
 
+def host_key(url: str) -> str:
+    """The host of ``url``, lower-cased, without port, user info or a leading ``www.``.
+
+    Coarser than an origin on purpose: ``http://a.example`` redirecting its robots.txt to
+    ``https://www.a.example`` is one host here.
+    """
+    authority = url.split("/", 3)[2] if url.count("/") >= 2 else ""  # noqa: PLR2004
+    host = authority.rpartition("@")[2]
+    host = host.rpartition("]")[0] + "]" if host.startswith("[") else host.partition(":")[0]
+    host = host.lower()
+    return host.removeprefix("www.")
+
+
 @dataclass(frozen=True, slots=True)
 class Capture:
     """One captured HTTP response for a site file (or a wanted URL)."""
@@ -92,11 +106,20 @@ class Capture:
 class CaptureIndex:
     """Captures by URL, several per URL ordered by date; picklable, mergeable across files."""
 
-    __slots__ = ("_by_key", "_wanted")
+    __slots__ = ("_by_key", "_hosts", "_wanted")
 
-    def __init__(self) -> None:
+    def __init__(self, *, hosts: Iterable[str] | None = None) -> None:
         self._by_key: dict[str, list[Capture]] = {}
         self._wanted: set[str] = set()
+        self._hosts: frozenset[str] | None = None if hosts is None else frozenset(hosts)
+
+    def restrict_hosts(self, hosts: Iterable[str] | None) -> None:
+        """From now on keep site files only of these hosts (see :func:`host_key`).
+
+        For ``--site-files`` archives (Common Crawl's robots.txt WARCs hold every host of a
+        crawl): only the hosts of the decided pages matter, and memory stays bounded by them.
+        """
+        self._hosts = None if hosts is None else frozenset(hosts)
 
     def __len__(self) -> int:
         return sum(len(c) for c in self._by_key.values())
@@ -111,6 +134,8 @@ class CaptureIndex:
             return True
         if "robots.txt" not in url and "ai.txt" not in url and "tdmrep.json" not in url:
             return False  # most records: no URL parsing at all
+        if self._hosts is not None and host_key(url) not in self._hosts:
+            return False
         return urlsplit(url).path in _SITE_PATHS
 
     def add_record(self, record: Record, source: str) -> None:
