@@ -100,6 +100,7 @@ def iter_records(
     max_body: int = DEFAULT_MAX_BODY,
     types: frozenset[str] | None = None,
     parse_http: bool = True,
+    lean: bool = False,
 ) -> Iterator[Record]:
     """Every readable record of a seekable WARC file, in file order.
 
@@ -108,6 +109,8 @@ def iter_records(
     end); ``on_bad(offset)`` as soon as it starts (where the record before it ends). ``types``:
     only records of these types (FastWARC skips the others unparsed). ``parse_http=False``: HTTP
     headers are parsed only for the records whose body is wanted (``headers`` is None for others).
+    ``lean``: records whose body is not wanted carry only their offset, type, target URI and
+    HTTP flag (pass 1 without record groups).
     """
     mask = _ANY
     if types is not None:
@@ -137,7 +140,7 @@ def iter_records(
                     continue
                 if types is not None and _TYPE_NAMES.get(int(raw.record_type)) not in types:
                     continue  # unfiltered after an error: FastWARC no longer skips these
-                record = _record(raw, offset, want_body, max_body)
+                record = _record(raw, offset, want_body, max_body, lean)
                 done_through = offset
                 if pending is not None:
                     on_error(RecordError(pending[0], offset, pending[1]))
@@ -171,7 +174,7 @@ def iter_records(
 
 
 def _record(
-    raw: object, offset: int, want_body: Callable[[str, str], bool], max_body: int
+    raw: object, offset: int, want_body: Callable[[str, str], bool], max_body: int, lean: bool
 ) -> Record | str:
     """A :class:`Record` from a FastWARC record, or why it cannot be one."""
     headers = raw.headers  # type: ignore[attr-defined]
@@ -183,6 +186,8 @@ def _record(
     status = None
     http_headers = None
     wanted = want_body(kind, uri)
+    if lean and not wanted:
+        return Record(offset=offset, type=kind, record_id="", date="", target_uri=uri, http=http)
     if http and not raw.is_http_parsed and wanted:  # type: ignore[attr-defined]
         raw.parse_http(auto_decode="none")  # type: ignore[attr-defined]
     if http and raw.is_http_parsed:  # type: ignore[attr-defined]

@@ -84,6 +84,7 @@ def scan_archive(
             stream, want_body=lambda kind, uri: kind in HTTP_RESPONSE_TYPES and index.wants(uri),
             on_error=record_error, parse_http=False,
             types=None if groups else HTTP_RESPONSE_TYPES,  # FastWARC skips the rest unread
+            lean=not groups,
         )  # fmt: skip
         for record in records:
             scan.records += 1
