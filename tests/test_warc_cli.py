@@ -144,6 +144,15 @@ def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
     assert proc.stderr.startswith(b"optout warc: error: cannot read")
 
 
+def test_keep_onto_an_input_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    path = archive(tmp_path)
+    before = path.read_bytes()
+    proc = run(str(path), "--keep", str(path))
+    assert proc.returncode == 2
+    assert b"--keep" in proc.stderr
+    assert path.read_bytes() == before
+
+
 @pytest.fixture
 def live() -> Any:
     with Site({"/robots.txt": GPTBOT_PRIVATE}, host="127.0.0.7") as site:

@@ -210,9 +210,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         files = [_spool_stdin(spooled) if f == "-" else f for f in args.files]
         site_only = [f for f in args.site_files if f not in files]
+        inputs = {os.path.realpath(f) for f in [*files, *site_only]}
         for path in [*files, *site_only]:
             if not os.path.isfile(path):
                 return _usage_error(f"cannot read {path!r}: no such file")
+        for option, target in (("--out", args.out), ("--keep", args.keep)):
+            if target and os.path.realpath(target) in inputs:
+                return _usage_error(f"{option} {target!r} is one of the input files")
         if args.out:
             out = open(args.out, "w", encoding="utf-8")  # noqa: SIM115
         return _run(args, files, site_only, evaluator, out)
