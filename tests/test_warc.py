@@ -44,20 +44,30 @@ def family(result: WarcResult) -> str | None:
 
 # -- every signal family, from the archive alone ----------------------------------------------
 
-FAMILY_CASES: dict[str, dict[str, Any]] = {
-    "robotstxt": {"robots": GPTBOT_PRIVATE, "path": "/private/a.html"},
-    "aipref": {"headers": [HTML, ("Content-Usage", "train-ai=n")]},
-    "content-signal": {"robots": "User-agent: *\nContent-Signal: ai-train=no\nAllow: /\n"},
-    "tdmrep": {"tdmrep": '[{"location": "/*", "tdm-reservation": 1}]'},
-    "aitxt": {"aitxt": "User-Agent: *\nDisallow: *.html\n"},
-    "robots-meta": {"head": '<meta name="robots" content="noai">'},
+FAMILY_CASES: dict[str, tuple[str, dict[str, Any]]] = {  # case -> (family that decides, case)
+    "robots.txt group": ("robotstxt", {"robots": GPTBOT_PRIVATE, "path": "/private/a.html"}),
+    "Content-Usage header": ("aipref", {"headers": [HTML, ("Content-Usage", "train-ai=n")]}),
+    "Content-Usage in robots.txt": (
+        "aipref",
+        {"robots": "User-agent: *\nContent-Usage: train-ai=n\nAllow: /\n"},
+    ),
+    "Content-Signal in robots.txt": (
+        "content-signal",
+        {"robots": "User-agent: *\nContent-Signal: ai-train=no\nAllow: /\n"},
+    ),
+    "tdmrep.json": ("tdmrep", {"tdmrep": '[{"location": "/*", "tdm-reservation": 1}]'}),
+    "tdm-reservation header": ("tdmrep", {"headers": [HTML, ("tdm-reservation", "1")]}),
+    "tdm-reservation meta": ("tdmrep", {"head": '<meta name="tdm-reservation" content="1">'}),
+    "ai.txt": ("aitxt", {"aitxt": "User-Agent: *\nDisallow: *.html\n"}),
+    "robots meta noai": ("robots-meta", {"head": '<meta name="robots" content="noai">'}),
+    "X-Robots-Tag noai": ("robots-meta", {"headers": [HTML, ("X-Robots-Tag", "noai")]}),
 }
 
 
 @pytest.mark.parametrize("name", sorted(FAMILY_CASES))
 def test_every_family_reserves_from_the_archive_alone(tmp_path: Path, name: str) -> None:
     """Site files captured in the archive and the record's own headers and head all count."""
-    case = FAMILY_CASES[name]
+    expected, case = FAMILY_CASES[name]
     warc = WarcBuilder()
     for kind, path in (
         ("robots", "/robots.txt"),
@@ -73,7 +83,7 @@ def test_every_family_reserves_from_the_archive_alone(tmp_path: Path, name: str)
     found, errors = results(tmp_path, warc)
     assert errors == []
     assert found[url].reserved is True
-    assert family(found[url]) == name
+    assert family(found[url]) == expected
 
 
 def test_licence_link_is_evidence_never_a_reservation(tmp_path: Path) -> None:
