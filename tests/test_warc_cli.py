@@ -101,9 +101,11 @@ def test_site_files_option(tmp_path: Path) -> None:
     pages = WarcBuilder()
     pages.response(SITE + "/private/a.html", html())
     pages_path = pages.write(tmp_path / "pages.warc.gz")
-    without = lines(run(str(pages_path)).stdout)
+    alone = run(str(pages_path))
+    without = lines(alone.stdout)
     assert without[0]["reserved"] is None
     assert without[0]["site_files"]["robots"]["state"] == "not-captured"
+    assert b"robots.txt    not captured for 1 of 1 origins" in alone.stderr
     proc = run(str(pages_path), "--site-files", str(robots_path))
     found = lines(proc.stdout)
     assert [d["url"] for d in found] == [SITE + "/private/a.html"]

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from optout_middleware.evaluate import Evaluator
-from optout_middleware.inputs import Context
+from optout_middleware.inputs import Context, FileState
 
 from .render import printable
 
@@ -135,8 +135,10 @@ class _Totals:
     silent: int = 0
     unreadable: int = 0
     decided_by: Counter[str] = field(default_factory=Counter)
+    origins: set[str] = field(default_factory=set)
+    no_robots: set[str] = field(default_factory=set)  # origins whose robots.txt is not captured
 
-    def add(self, reserved: bool | None, family: str | None) -> None:
+    def add(self, reserved: bool | None, family: str | None, origin: str, uncaptured: bool) -> None:
         self.responses += 1
         if reserved:
             self.reserved += 1
@@ -145,11 +147,21 @@ class _Totals:
             self.silent += 1
         else:
             self.unreserved += 1
+        self.origins.add(origin)
+        if uncaptured:
+            self.no_robots.add(origin)
 
 
-def _outcome(result: WarcResult) -> tuple[bool | None, str | None]:
+def _outcome(result: WarcResult) -> tuple[bool | None, str | None, str, bool]:
+    """What the summary counts of one result (sent by workers with each line)."""
     decided = result.verdict.decided_by
-    return result.reserved, decided.family if decided is not None else None
+    robots = result.site.robots
+    return (
+        result.reserved,
+        decided.family if decided is not None else None,
+        result.site.origin,
+        robots.state is FileState.NOT_CAPTURED,
+    )
 
 
 class _Progress:
@@ -408,6 +420,12 @@ def _summary(totals: _Totals, files: list[str], args: argparse.Namespace, secs: 
         f"  reserved      {totals.reserved:,} ({share:.1%})" + (f"  decided by {by}" if by else ""),
         f"  not reserved  {totals.unreserved:,} allowed by a signal, {totals.silent:,} with none",
     ]
+    if totals.no_robots:
+        lines.append(
+            f"  robots.txt    not captured for {len(totals.no_robots):,} of "
+            f"{len(totals.origins):,} origins: their robots.txt rules are unknown "
+            "(--site-files FILE... or --live-site-files supply them)"
+        )
     if totals.unreadable:
         lines.append(f"  unreadable    {totals.unreadable:,} record(s) skipped (see warnings)")
     if args.keep:

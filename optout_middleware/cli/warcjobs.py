@@ -90,8 +90,8 @@ def decide_parallel(
                     raise KeyboardInterrupt from None
                 continue
             if kind == "lines":
-                for line, reserved, family in payload:
-                    totals.add(reserved, family)
+                for line, *outcome in payload:
+                    totals.add(*outcome)
                     _write(out, line)
             elif kind == "error":
                 report(files[index], payload)
@@ -120,7 +120,7 @@ def _worker_file(task: tuple[int, str, Scan, str | None]) -> None:
     queue = _WORKER["queue"]
     args = _WORKER["args"]
     keep = KeepWriter(part, gzipped=args.keep.endswith(".gz")) if part else None
-    batch: list[tuple[str, bool | None, str | None]] = []
+    batch: list[tuple[str, bool | None, str | None, str, bool]] = []
     try:
         for result in decide_archive(
             path,
