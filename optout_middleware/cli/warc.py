@@ -423,8 +423,8 @@ def _summary(totals: _Totals, files: list[str], args: argparse.Namespace, secs: 
     if totals.no_robots:
         lines.append(
             f"  robots.txt    not captured for {len(totals.no_robots):,} of "
-            f"{len(totals.origins):,} origins: their robots.txt rules are unknown "
-            "(--site-files FILE... or --live-site-files supply them)"
+            f"{len(totals.origins):,} origins (rules unknown: see --site-files, "
+            "--live-site-files)"
         )
     if totals.unreadable:
         lines.append(f"  unreadable    {totals.unreadable:,} record(s) skipped (see warnings)")
