@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from optout_middleware.inputs import Context, FileState
+from optout_middleware.inputs import Context, FileState, HeaderList
 from optout_middleware.warc import RecordError, check_warc, index_archives
+from optout_middleware.warc.records import decode_payload
 
 from .warc_builder import HTML, WarcBuilder, html, member_offsets
 
@@ -509,3 +510,22 @@ def test_site_files_archive_keeps_only_the_hosts_of_the_pages(tmp_path: Path) ->
     assert not index.captured("https://elsewhere.example/robots.txt")
     found = list(check_warc([str(pages_path)], site_files=[str(robots_path)]))
     assert [r.reserved for r in found] == [True]
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br"])
+def test_decompression_bombs_are_cut_at_the_body_cap(coding: str) -> None:
+    """50 MB of zeros in a few kilobytes: decoding stops at the cap (no memory blow-up)."""
+    import zlib  # noqa: PLC0415
+
+    import brotli  # noqa: PLC0415
+
+    plain = bytes(50 * 1024 * 1024)
+    packed = {
+        "gzip": lambda: gzip.compress(plain, 9),
+        "deflate": lambda: zlib.compress(plain, 9),
+        "br": lambda: brotli.compress(plain, quality=1),
+    }[coding]()
+    body, note = decode_payload(packed, HeaderList([("Content-Encoding", coding)]), 4096)
+    assert note == ""
+    assert body == bytes(len(body))
+    assert 0 < len(body) <= 4096

@@ -273,10 +273,13 @@ def _decompress(coding: bytes, data: bytes, max_body: int) -> bytes | None:
             import brotli  # type: ignore[import-untyped]  # noqa: PLC0415  (fastwarc's dep)
         except ImportError:  # pragma: no cover - fastwarc depends on it
             return None
-        try:
-            return bytes(brotli.decompress(data))[:max_body]
+        try:  # bounded: a small body may claim gigabytes
+            out = brotli.Decompressor().process(data, output_buffer_limit=max_body)
+        except TypeError:  # a brotli too old to bound its output: leave the body as stored
+            return None
         except brotli.error as exc:
             raise ValueError(str(exc)) from None
+        return bytes(out[:max_body])
     return None
 
 
