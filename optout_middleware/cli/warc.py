@@ -1,9 +1,10 @@
 """``optout warc FILE...``: the verdict for every HTTP response in WARC archives, as JSON lines.
 
-A thin front end over :mod:`optout_middleware.warc`: option parsing, the output file, the progress
-bar and the summary; ``-j`` worker processes and ``--live-site-files`` (each origin's current site
-files fetched once, with :mod:`.fetch`, the rules of ``optout check``) are in :mod:`.warcjobs`. Every line is written
-whole and flushed, so an interrupted run leaves a valid JSON-lines file.
+A thin front end over :mod:`optout_middleware.warc`: option parsing and the output file.
+``-j`` worker processes and ``--live-site-files`` (each origin's current site files fetched
+once, with :mod:`.fetch`, the rules of ``optout check``) are in :mod:`.warcjobs`; the progress
+line and the summary in :mod:`.warcreport`. Every line is written whole and flushed, so an
+interrupted run leaves a valid JSON-lines file.
 
 Exit status: 0 every record read, 1 some records were unreadable (reported on stderr and
 skipped), 2 usage error or an input that cannot be read at all, 130 interrupted.
@@ -20,22 +21,20 @@ import signal
 import sys
 import tempfile
 import time
-from collections import Counter
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
 from optout_middleware.evaluate import Evaluator
-from optout_middleware.inputs import Context, FileState
+from optout_middleware.inputs import Context
 
 from .render import printable
+from .warcreport import Progress, Totals, outcome, summary
 
 if TYPE_CHECKING:
-    from optout_middleware.warc import RecordError, Scan, SiteFileSource, WarcResult
+    from optout_middleware.warc import RecordError, Scan, SiteFileSource
 
 __all__ = ["add_command", "run"]
 
 _PROG = "optout warc"
-_PROGRESS_SECS = 0.2
 _BATCH = 64  # lines a worker sends at once
 _INTERRUPTED = 130
 
@@ -125,83 +124,6 @@ def _jobs(value: str) -> int:
     return jobs
 
 
-@dataclass(slots=True)
-class _Totals:
-    """What the summary reports."""
-
-    responses: int = 0
-    reserved: int = 0
-    unreserved: int = 0
-    silent: int = 0
-    unreadable: int = 0
-    decided_by: Counter[str] = field(default_factory=Counter)
-    origins: set[str] = field(default_factory=set)
-    no_robots: set[str] = field(default_factory=set)  # origins whose robots.txt is not captured
-
-    def add(self, reserved: bool | None, family: str | None, origin: str, uncaptured: bool) -> None:
-        self.responses += 1
-        if reserved:
-            self.reserved += 1
-            self.decided_by[family or "?"] += 1
-        elif reserved is None:
-            self.silent += 1
-        else:
-            self.unreserved += 1
-        self.origins.add(origin)
-        if uncaptured:
-            self.no_robots.add(origin)
-
-
-def _outcome(result: WarcResult) -> tuple[bool | None, str | None, str, bool]:
-    """What the summary counts of one result (sent by workers with each line)."""
-    decided = result.verdict.decided_by
-    robots = result.site.robots
-    return (
-        result.reserved,
-        decided.family if decided is not None else None,
-        result.site.origin,
-        robots.state is FileState.NOT_CAPTURED,
-    )
-
-
-class _Progress:
-    """One line on stderr, redrawn at most every 0.2 s: files, records, MB, reserved share."""
-
-    __slots__ = ("_done_bytes", "_enabled", "_last", "_started", "_total_bytes", "records")
-
-    def __init__(self, enabled: bool, total_bytes: int) -> None:
-        self._enabled = enabled
-        self._total_bytes = max(total_bytes, 1)
-        self._done_bytes = 0
-        self._last = 0.0
-        self._started = time.monotonic()
-        self.records = 0
-
-    def update(self, totals: _Totals, position: int, *, force: bool = False) -> None:
-        if not self._enabled:
-            return
-        now = time.monotonic()
-        if not force and now - self._last < _PROGRESS_SECS:
-            return
-        self._last = now
-        done = min(position, self._total_bytes)
-        share = totals.reserved / totals.responses if totals.responses else 0.0
-        rate = totals.responses / max(now - self._started, 1e-9)
-        width = 24
-        filled = int(width * done / self._total_bytes)
-        bar = "#" * filled + "-" * (width - filled)
-        sys.stderr.write(
-            f"\r[{bar}] {totals.responses:,} responses  {done / 1e6:,.1f}/"
-            f"{self._total_bytes / 1e6:,.1f} MB  reserved {share:.1%}  {rate:,.0f}/s "
-        )
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if self._enabled:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
-
-
 def run(args: argparse.Namespace) -> int:
     """Run ``optout warc``; returns the exit status."""
     from optout_middleware import agents  # noqa: PLC0415
@@ -287,7 +209,7 @@ def _run(
     from .warcjobs import decide_parallel, live_source, pool  # noqa: PLC0415
 
     started = time.monotonic()
-    totals = _Totals()
+    totals = Totals()
     names = {f: ("stdin" if f not in args.files else f) for f in files}
 
     def report(path: str, error: RecordError) -> None:
@@ -330,7 +252,7 @@ def _run(
     else:
         source = SiteFileSource.from_index(index, families=families)
 
-    progress = _Progress(
+    progress = Progress(
         args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty()),
         sum(os.path.getsize(f) for f in files),
     )
@@ -356,7 +278,7 @@ def _run(
         for part in keep_parts:
             if os.path.exists(part):
                 os.unlink(part)
-        _summary(totals, files, args, time.monotonic() - started)
+        summary(totals, files, args, time.monotonic() - started)
     return 1 if totals.unreadable else 0
 
 
@@ -376,8 +298,8 @@ def _decide_serial(
     evaluator: Evaluator,
     source: SiteFileSource,
     out: TextIO,
-    totals: _Totals,
-    progress: _Progress,
+    totals: Totals,
+    progress: Progress,
     report: Any,
 ) -> None:
     from optout_middleware.warc import decide_archive  # noqa: PLC0415
@@ -396,7 +318,7 @@ def _decide_serial(
                 on_error=functools.partial(report, path),
                 label=_label(path, args),
             ):
-                totals.add(*_outcome(result))
+                totals.add(*outcome(result))
                 _write(out, result.to_json())
                 progress.update(totals, done + result.offset)
             done += os.path.getsize(path)
@@ -408,26 +330,3 @@ def _decide_serial(
 def _label(path: str, args: argparse.Namespace) -> str:
     """The name results carry: the file as given, or ``-`` for stdin."""
     return path if path in args.files else "-"
-
-
-def _summary(totals: _Totals, files: list[str], args: argparse.Namespace, secs: float) -> None:
-    share = totals.reserved / totals.responses if totals.responses else 0.0
-    by = ", ".join(f"{family} {count:,}" for family, count in totals.decided_by.most_common())
-    rate = totals.responses / max(secs, 1e-9)
-    lines = [
-        f"{_PROG}: {totals.responses:,} HTTP responses in {len(files)} file(s), {secs:.1f} s "
-        + f"({rate:,.0f}/s), purpose {args.purpose.value}",
-        f"  reserved      {totals.reserved:,} ({share:.1%})" + (f"  decided by {by}" if by else ""),
-        f"  not reserved  {totals.unreserved:,} allowed by a signal, {totals.silent:,} with none",
-    ]
-    if totals.no_robots:
-        lines.append(
-            f"  robots.txt    not captured for {len(totals.no_robots):,} of "
-            f"{len(totals.origins):,} origins (rules unknown: see --site-files, "
-            "--live-site-files)"
-        )
-    if totals.unreadable:
-        lines.append(f"  unreadable    {totals.unreadable:,} record(s) skipped (see warnings)")
-    if args.keep:
-        lines.append(f"  kept          in {args.keep}")
-    print("\n".join(lines), file=sys.stderr)

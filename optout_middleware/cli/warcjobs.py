@@ -19,16 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from optout_middleware.sitepolicy import MAX_REDIRECTS, SITE_FILE_PATHS, SIZE_CAPS, site_file_url
 
-from .warc import (
-    _BATCH,
-    _PROG,
-    _PROGRESS_SECS,
-    _STOP,
-    _ignore_sigint,
-    _label,
-    _outcome,
-    _write,
-)
+from .warc import _BATCH, _PROG, _STOP, _ignore_sigint, _label, _write
+from .warcreport import PROGRESS_SECS, outcome
 
 if TYPE_CHECKING:
     import argparse
@@ -38,7 +30,7 @@ if TYPE_CHECKING:
     from optout_middleware.sitepolicy import FetchResult
     from optout_middleware.warc import Scan, SiteFileSource
 
-    from .warc import _Progress, _Totals
+    from .warcreport import Progress, Totals
 
 __all__ = ["decide_parallel", "live_source", "pool"]
 
@@ -62,8 +54,8 @@ def decide_parallel(
     evaluator: Evaluator,
     source: SiteFileSource,
     out: TextIO,
-    totals: _Totals,
-    progress: _Progress,
+    totals: Totals,
+    progress: Progress,
     report: Any,
 ) -> None:
     from optout_middleware.warc import CaptureIndex  # noqa: PLC0415
@@ -84,7 +76,7 @@ def decide_parallel(
         finished = 0
         while finished < len(tasks):
             try:
-                kind, index, payload = queue.get(timeout=_PROGRESS_SECS)
+                kind, index, payload = queue.get(timeout=PROGRESS_SECS)
             except Empty:
                 if _STOP:
                     raise KeyboardInterrupt from None
@@ -131,7 +123,7 @@ def _worker_file(task: tuple[int, str, Scan, str | None]) -> None:
             on_error=lambda e: queue.put(("error", index, e)),
             label=_label(path, args),
         ):
-            batch.append((result.to_json(), *_outcome(result)))
+            batch.append((result.to_json(), *outcome(result)))
             if len(batch) >= _BATCH:
                 queue.put(("lines", index, batch))
                 queue.put(("position", index, result.offset))
