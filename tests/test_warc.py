@@ -529,3 +529,25 @@ def test_decompression_bombs_are_cut_at_the_body_cap(coding: str) -> None:
     assert note == ""
     assert body == bytes(len(body))
     assert 0 < len(body) <= 4096
+
+
+def test_parsed_site_files_are_bounded_and_rebuilt_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More origins than the cache holds: verdicts equal those of an unbounded run."""
+    from optout_middleware.warc import sitefiles  # noqa: PLC0415
+
+    warc = WarcBuilder()
+    hosts = [f"https://site{i}.example" for i in range(5)]
+    for host in hosts:
+        warc.response(host + "/robots.txt", GPTBOT_PRIVATE)
+    for round_ in range(3):
+        for host in hosts:
+            warc.response(f"{host}/private/{round_}.html", html())
+            warc.response(f"{host}/open/{round_}.html", html())
+    path = str(warc.write(tmp_path / "crawl.warc.gz"))
+    unbounded = [r.to_json() for r in check_warc([path])]
+    monkeypatch.setattr(sitefiles, "ORIGIN_LIMIT", 2)
+    bounded = [r.to_json() for r in check_warc([path])]
+    assert bounded == unbounded
+    assert sum(json.loads(line)["reserved"] is True for line in bounded) == 15

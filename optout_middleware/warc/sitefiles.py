@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from optout_middleware.inputs import FileState, SiteFile, SiteFiles
+from optout_middleware.memo import Memo
 from optout_middleware.sitepolicy import (
     MAX_REDIRECTS,
     SITE_FILE_PATHS,
@@ -55,6 +56,7 @@ __all__ = [
 ]
 
 NOT_CAPTURED = "not captured: no response record for it in the archives"
+ORIGIN_LIMIT = 16384  # origins whose parsed site files are kept at once
 MAX_CAPTURE_BYTES = max(SIZE_CAPS.values())  # bodies kept per capture (RSL documents fit too)
 _SITE_PATHS = frozenset(SITE_FILE_PATHS.values())
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -279,7 +281,7 @@ class SiteFileSource:
     :func:`~optout_middleware.sitepolicy.read_site_file`: the middleware's rules.
     """
 
-    __slots__ = ("_cache", "_dated", "_families", "_fetch", "_index")
+    __slots__ = ("_cache", "_dated", "_families", "_fetch", "_index", "_preloaded")
 
     def __init__(
         self,
@@ -291,8 +293,13 @@ class SiteFileSource:
         self._fetch = fetch
         self._index = index
         self._families = families
-        self._cache: dict[tuple[str, tuple[str, ...]], tuple[SiteFiles, tuple[Evidence, ...]]] = {}
+        # Parsed files are rebuilt from the captures on a miss: bounded, unlike the origins of a
+        # long run (Common Crawl: tens of thousands per file).
+        self._cache: Memo[tuple[str, tuple[str, ...]], tuple[SiteFiles, tuple[Evidence, ...]]] = (
+            Memo(ORIGIN_LIMIT)
+        )
         self._dated: dict[str, bool] = {}
+        self._preloaded: dict[str, Mapping[str, FetchResult]] = {}
 
     @classmethod
     def from_index(cls, index: CaptureIndex, *, families: frozenset[str]) -> SiteFileSource:
@@ -306,13 +313,14 @@ class SiteFileSource:
         key = (origin, choice)
         found = self._cache.get(key)
         if found is None:
+            fetched = self._preloaded.get(origin, {})
             files: dict[str, SiteFile[Any]] = {}
             for kind in SITE_FILE_PATHS:
                 url = site_file_url(origin, kind)
-                result = self._fetch(url, at)
+                result = fetched.get(kind) or self._fetch(url, at)
                 files[kind] = _read(kind, url, result)
             site = build_site_files(origin, files)
-            found = self._cache[key] = (site, not_captured_evidence(site, self._families))
+            found = self._cache.put(key, (site, not_captured_evidence(site, self._families)))
         return found
 
     def _is_dated(self, origin: str) -> bool:
@@ -335,12 +343,7 @@ class SiteFileSource:
 
     def preload(self, results: Mapping[str, Mapping[str, FetchResult]]) -> None:
         """Use already fetched files (``{origin: {kind: result}}``) instead of fetching."""
-        for origin, by_kind in results.items():
-            files = {
-                kind: _read(kind, site_file_url(origin, kind), r) for kind, r in by_kind.items()
-            }
-            site = build_site_files(origin, files)
-            self._cache[(origin, ())] = (site, not_captured_evidence(site, self._families))
+        self._preloaded.update(results)
 
 
 def _read(kind: str, url: str, result: FetchResult) -> SiteFile[Any]:
