@@ -68,6 +68,7 @@ class FileState(str, Enum):
     ABSENT = "absent"  # 4xx (or not found after redirects): no rules
     UNREACHABLE = "unreachable"  # 5xx or network failure: robots.txt then means complete disallow
     NOT_FETCHED = "not-fetched"  # family switched off, or not asked for yet
+    NOT_CAPTURED = "not-captured"  # a stored crawl (WARC) holds no capture of it: unknown
 
 
 @dataclass(frozen=True)  # no slots: 3.10/3.11 cannot call SiteFile[X](...) on a slotted generic

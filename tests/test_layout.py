@@ -21,6 +21,9 @@ ALLOWED: dict[str, set[str]] = {
     "signals": UTILITIES | {"formats", "verdict", "agents", "inputs", "plugin"},
     "sitepolicy": UTILITIES | {"formats", "inputs", "verdict", "agents"},
     "report": UTILITIES,  # audit files in, HTML out: reads records, not the verdict model
+    # stored crawls: the evaluator and site policy, never Scrapy, the middlewares or the CLI
+    "warc": UTILITIES
+    | {"formats", "inputs", "verdict", "agents", "evaluate", "plugin", "sitepolicy"},
 }
 
 

@@ -67,6 +67,8 @@ from .render import (
     render_text,
 )
 from .report import add_report_command, run_report
+from .warc import add_command as add_warc_command
+from .warc import run as run_warc
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -199,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
         "noimageai to the image, as the middleware does for images reached from a page",
     )
     add_report_command(commands)
+    add_warc_command(commands)
     return parser
 
 
@@ -221,6 +224,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "report":
             return run_report(args, _version())
+        if args.command == "warc":
+            return run_warc(args)
         report = _check(args)
         sys.stdout.write(render_json(report) if args.json else render_text(report))
         sys.stdout.flush()

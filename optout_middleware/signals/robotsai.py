@@ -134,7 +134,7 @@ class RobotsSignal(SignalParser):
         return plan
 
 
-_PLAN_LIMIT = 64  # (robots.txt, context) pairs remembered; holds the files alive, so keep small
+_PLAN_LIMIT = 1024  # (robots.txt, context) pairs remembered; holds the files alive, so bounded
 
 
 class _AgentPlan:
