@@ -21,9 +21,10 @@ ALLOWED: dict[str, set[str]] = {
     "signals": UTILITIES | {"formats", "verdict", "agents", "inputs", "plugin"},
     "sitepolicy": UTILITIES | {"formats", "inputs", "verdict", "agents"},
     "report": UTILITIES,  # audit files in, HTML out: reads records, not the verdict model
-    # stored crawls: the evaluator and site policy, never Scrapy, the middlewares or the CLI
+    # stored crawls: the evaluator and site policy, never Scrapy, the middlewares or the CLI;
+    # signals for where RSL documents are named (as the middleware's fetchers find them)
     "warc": UTILITIES
-    | {"formats", "inputs", "verdict", "agents", "evaluate", "plugin", "sitepolicy"},
+    | {"formats", "inputs", "verdict", "agents", "evaluate", "plugin", "sitepolicy", "signals"},
 }
 
 

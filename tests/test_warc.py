@@ -339,8 +339,9 @@ def test_keep_writes_exactly_the_unreserved_records(
     out = tmp_path / out_name
     found = {r.url: r.reserved for r in check_warc([str(path)], keep=str(out))}
     assert found == {
-        SITE + "/robots.txt": False,  # GPTBot's group matches no rule: allowed
-        SITE + "/open.html": False,
+        # GPTBot's group matches no rule: crawl permission only, no stance on AI use (review F*)
+        SITE + "/robots.txt": None,
+        SITE + "/open.html": None,
         SITE + "/private/a.html": True,
         SITE + "/noai.html": True,
     }
@@ -551,3 +552,24 @@ def test_parsed_site_files_are_bounded_and_rebuilt_the_same(
     bounded = [r.to_json() for r in check_warc([path])]
     assert bounded == unbounded
     assert sum(json.loads(line)["reserved"] is True for line in bounded) == 15
+
+
+def test_archive_gzipped_as_one_stream_is_decided_whole(tmp_path: Path) -> None:
+    """Every record after the first reports the same offset (the compressed position): none
+    is mistaken for one already read. Such an archive cannot be filtered (no member bounds)."""
+    warc = WarcBuilder()
+    for name in "abc":
+        warc.response(f"{SITE}/{name}.html", html())
+    warc.response(SITE + "/noai.html", html('<meta name="robots" content="noai">'))
+    plain = warc.write(tmp_path / "crawl.warc", gzip=False)
+    path = tmp_path / "crawl.warc.gz"
+    path.write_bytes(gzip.compress(plain.read_bytes()))
+    found = {r.url: r.reserved for r in check_warc([str(path)])}
+    assert found == {
+        SITE + "/a.html": None,
+        SITE + "/b.html": None,
+        SITE + "/c.html": None,
+        SITE + "/noai.html": True,
+    }
+    with pytest.raises(ValueError, match="one gzip stream"):
+        list(check_warc([str(path)], keep=str(tmp_path / "kept.warc.gz")))

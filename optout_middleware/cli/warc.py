@@ -48,7 +48,8 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="decide every HTTP response in WARC files; write JSON lines and a filtered WARC",
         description="Read WARC files (gzip per record or plain; '-' for stdin) and print one JSON "
         "line per HTTP response record with the verdict the middleware would reach, using the "
-        "site files (robots.txt, ai.txt, tdmrep.json) captured in the archives. Exit status: 0 "
+        "site files (robots.txt, ai.txt, tdmrep.json) and RSL licence documents captured in the "
+        "archives. Exit status: 0 "
         "done, 1 some records unreadable (skipped), 2 usage or input error.",
     )
     warc.add_argument("files", nargs="+", metavar="FILE", help="WARC files ('-': stdin)")
@@ -94,7 +95,8 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     warc.add_argument(
         "--live-site-files",
         action="store_true",
-        help="fetch each origin's current site files once instead of using captured ones",
+        help="fetch each origin's current site files (and the RSL documents they and the pages "
+        "name, once per URL) instead of using captured ones",
     )
     warc.add_argument(
         "-j", "--jobs", type=_jobs, default=1, metavar="N", help="worker processes (default: 1)"
@@ -204,6 +206,7 @@ def _run(
     out: TextIO,
 ) -> int:
     from optout_middleware.warc import CaptureIndex, index_archives, scan_archive  # noqa: PLC0415
+    from optout_middleware.warc.documents import ArchiveDocuments  # noqa: PLC0415
     from optout_middleware.warc.sitefiles import SiteFileSource  # noqa: PLC0415
 
     from .warcjobs import decide_parallel, live_source, pool  # noqa: PLC0415
@@ -247,10 +250,16 @@ def _run(
             groups=bool(args.keep),
         )
     families = frozenset(s.family for s in evaluator.signals)
+    origins = set().union(*(s.origins for s in scans[: len(files)]))
     if args.live_site_files:
-        source = live_source(args, set().union(*(s.origins for s in scans[: len(files)])), families)
-    else:
-        source = SiteFileSource.from_index(index, families=families)
+        source = live_source(args, origins, families, evaluator.context)
+    else:  # RSL documents: read from the records where pass 1 saw them, when first needed
+        source = SiteFileSource.from_index(
+            index,
+            families=families,
+            documents=ArchiveDocuments(index, scans),
+            context=evaluator.context,
+        )
 
     progress = Progress(
         args.progress == "always" or (args.progress == "auto" and sys.stderr.isatty()),

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from typing import TextIO
 
     from optout_middleware.evaluate import Evaluator
+    from optout_middleware.inputs import Context
     from optout_middleware.sitepolicy import FetchResult
     from optout_middleware.warc import Scan, SiteFileSource
 
@@ -141,14 +142,23 @@ def _worker_file(task: tuple[int, str, Scan, str | None]) -> None:
 
 
 def live_source(
-    args: argparse.Namespace, origins: set[str], families: frozenset[str]
+    args: argparse.Namespace,
+    origins: set[str],
+    families: frozenset[str],
+    context: Context | None = None,
 ) -> SiteFileSource:
-    """Each origin's site files fetched now, once, concurrently (``optout check``'s rules)."""
+    """Each origin's site files fetched now, once, concurrently (``optout check``'s rules),
+    and the RSL documents robots.txt ``License:`` lines and pages name, once per URL (with
+    ``-j``, a page's own documents once per worker)."""
+    from optout_middleware.inputs import Context  # noqa: PLC0415
     from optout_middleware.warc.sitefiles import SiteFileSource  # noqa: PLC0415
 
     from .fetch import Fetcher  # noqa: PLC0415
+    from .main import _SiteCache  # noqa: PLC0415  (its RSL document fetch, as optout check's)
 
     fetcher = Fetcher(user_agent=args.user_agent, timeout=args.timeout)
+    context = context or Context()
+    documents = _SiteCache(fetcher, context)
 
     def fetch(url: str, at: str = "") -> FetchResult:
         kind = next((k for k, p in SITE_FILE_PATHS.items() if url.endswith(p)), "robots")
@@ -163,6 +173,33 @@ def live_source(
     results: dict[str, dict[str, FetchResult]] = {}
     for (origin, kind), result in zip(jobs, fetched, strict=True):
         results.setdefault(origin, {})[kind] = result
-    source = SiteFileSource(fetch, families=families)
+    source = SiteFileSource(
+        fetch,
+        families=families,
+        documents=lambda urls, at: documents.rsl_documents(list(urls)),
+        context=context,
+    )
     source.preload(results)
+    if "rsl" in families:  # License: documents of every origin, concurrently, before forking
+        named = _license_urls(results, context)
+        if named:
+            print(f"{_PROG}: fetching {len(named):,} RSL document(s)", file=sys.stderr)
+            documents.rsl_documents(named)
+            for origin in sorted(origins):
+                source.get(origin)  # built now: -j workers inherit them
     return source
+
+
+def _license_urls(results: dict[str, dict[str, FetchResult]], context: Context) -> list[str]:
+    """The RSL document URLs the fetched robots.txt files name for our crawler."""
+    from optout_middleware.inputs import SiteFiles  # noqa: PLC0415
+    from optout_middleware.signals.rsl import site_associations  # noqa: PLC0415
+    from optout_middleware.sitepolicy import read_site_file  # noqa: PLC0415
+
+    urls: dict[str, None] = {}
+    for origin, fetched in results.items():
+        robots = read_site_file("robots", fetched["robots"])
+        for association in site_associations(SiteFiles(origin, robots=robots), context):
+            if association.url:
+                urls[association.url] = None
+    return list(urls)

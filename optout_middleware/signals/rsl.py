@@ -206,7 +206,7 @@ def document_evidence(
         except ParseError as exc:
             return (_unreadable(assoc, str(exc), context, ""),)
         doc_url = ""
-    elif document is None or document.state is FileState.NOT_FETCHED:
+    elif document is None or document.state in _UNSEEN:
         return (
             Evidence(
                 FAMILY,
@@ -215,7 +215,9 @@ def document_evidence(
                 location=assoc.location,
                 url=assoc.url,
                 precedence=assoc.precedence,
-                note="RSL document not fetched; no stance taken",
+                note=_UNSEEN.get(document.state if document else FileState.NOT_FETCHED, "").format(
+                    error=document.error if document else ""
+                ),
             ),
         )
     elif document.state is not FileState.PARSED or document.parsed is None:
@@ -253,6 +255,15 @@ def document_evidence(
             memo = _evidence_memo.put(key, (content, built))
         found.extend(memo[1])
     return tuple(found)
+
+
+# A document never read says nothing (no stance): not fetched (RSL off), or in a stored crawl
+# (``optout warc``) not captured by any archive: its terms are unknown, neither absent nor
+# unreadable (an archive's gap is not the publisher's failure to serve it).
+_UNSEEN = {
+    FileState.NOT_FETCHED: "RSL document not fetched; no stance taken",
+    FileState.NOT_CAPTURED: "{error}; its terms are unknown, not taken as absent or unreadable",
+}
 
 
 _evidence_memo: Memo[

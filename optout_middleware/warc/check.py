@@ -12,22 +12,25 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from optout_middleware.evaluate import Evaluator, builtin_signals
-from optout_middleware.inputs import Context, ResponseView, SiteFiles
+from optout_middleware.inputs import Context, ResponseView, SiteFile, SiteFiles
 from optout_middleware.memo import Memo
+from optout_middleware.signals.rsl import page_associations
 from optout_middleware.sitepolicy import MAX_REDIRECTS, origin_of
 from optout_middleware.verdict import Evidence, Purpose, Verdict
 
+from .documents import ArchiveDocuments
 from .keep import KeepWriter, RecordCopier
 from .records import DEFAULT_MAX_BODY, HTTP_RESPONSE_TYPES, RecordError, is_gzip, iter_records
 from .scan import Scan, scan_archive
 from .sitefiles import CaptureIndex, SiteFileSource
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
     from optout_middleware.plugin import SignalParser
 
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["WarcResult", "check_warc", "decide_archive", "index_archives"]
 
 _NO_SITE = SiteFiles()
+_NO_DOCUMENTS: Mapping[str, SiteFile[Any]] = MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,8 @@ class WarcResult:
     verdict: Verdict
     site: SiteFiles
     note: str = ""  # how the record was read, when not as stored (cut, coding not decoded)
+    # RSL documents the record itself links to (Link header, <link>), by URL, as read
+    rsl_documents: Mapping[str, SiteFile[Any]] = field(default_factory=lambda: _NO_DOCUMENTS)
 
     @property
     def reserved(self) -> bool | None:
@@ -74,6 +80,7 @@ class WarcResult:
             "content_type": self.content_type,
             "note": self.note,
             "site_files": site_files_dict(self.site),
+            "rsl_documents": [_file_dict(f) for f in self.rsl_documents.values()],
             "verdict": verdict,
         }
 
@@ -85,6 +92,11 @@ class WarcResult:
         decided = "null" if verdict.decided_by is None else _evidence_json(verdict.decided_by)
         evidence = ", ".join([_evidence_json(e) for e in verdict.evidence])
         reserved = json.dumps(verdict.reserved)
+        documents = (
+            json.dumps([_file_dict(f) for f in self.rsl_documents.values()])
+            if self.rsl_documents
+            else "[]"
+        )
         head = json.dumps({"url": self.url, "record_id": self.record_id, "date": self.date})
         rest = json.dumps(
             {
@@ -98,7 +110,8 @@ class WarcResult:
         )
         return (
             f'{head[:-1]}, "reserved": {reserved}, "decided_by": {decided}, {rest[1:-1]}, '
-            f'"site_files": {_site_json(self.site)}, "verdict": {{"purpose": '
+            f'"site_files": {_site_json(self.site)}, "rsl_documents": {documents}, '
+            f'"verdict": {{"purpose": '
             f'"{verdict.purpose.value}", "reserved": {reserved}, "decided_by": {decided}, '
             f'"evidence": [{evidence}]}}}}'
         )
@@ -129,16 +142,16 @@ def site_files_dict(site: SiteFiles) -> dict[str, Any]:
     return {
         "origin": site.origin,
         **{
-            name: {
-                "url": f.url,
-                "state": f.state.value,
-                "status": f.status,
-                "error": f.error,
-                "sha256": f.sha256,
-            }
+            name: _file_dict(f)
             for name, f in (("robots", site.robots), ("tdmrep", site.tdmrep), ("aitxt", site.aitxt))
         },
+        "rsl": [_file_dict(f) for f in site.rsl],  # the documents robots.txt License: names
     }
+
+
+def _file_dict(f: SiteFile[Any]) -> dict[str, Any]:
+    return {"url": f.url, "state": f.state.value, "status": f.status, "error": f.error,
+            "sha256": f.sha256}  # fmt: skip
 
 
 def index_archives(
@@ -259,6 +272,10 @@ def decide_record(
     view = ResponseView(
         url, status=record.status or 0, headers=record.headers, body=record.body or b""
     )
+    if source.reads_rsl:  # the documents the page links to, as the middleware reads them
+        linked = [a.url for a in page_associations(view) if a.url and a.inline is None]
+        if linked:
+            view.rsl_documents = source.page_documents(linked, record.date)
     verdict = evaluator.after_download(view, site, site_evidence=site_evidence)
     note = record.body_note
     if record.warc_truncated:
@@ -276,6 +293,7 @@ def decide_record(
         verdict=verdict,
         site=site,
         note=note,
+        rsl_documents=view.rsl_documents,
     )
 
 
@@ -335,7 +353,10 @@ def check_warc(
         files, site_files=apart, on_error=pass_one_error, groups=keep is not None
     )
     source = SiteFileSource.from_index(
-        index, families=frozenset(s.family for s in evaluator.signals)
+        index,
+        families=frozenset(s.family for s in evaluator.signals),
+        documents=ArchiveDocuments(index, scans),
+        context=evaluator.context,
     )
     writer = KeepWriter(keep) if keep is not None else None
     try:

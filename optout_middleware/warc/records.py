@@ -122,10 +122,14 @@ def iter_records(
     start = stream.tell()
     pending: tuple[int, str] | None = None  # an unreadable stretch: (offset, why)
     done_through = -1  # records at or before this offset were yielded already
+    # One gzip stream for the whole file: every record after the first reports the same offset
+    # (FastWARC's position in the compressed file), so those are told apart by their count.
+    done_count = 0  # records handled at ``done_through``
     while True:
         stream.seek(start)
         last = start  # offset of the last record read whole
         progressed = False
+        at_offset, seen = -1, 0  # records met at the same offset in this pass
         try:
             for raw in ArchiveIterator(
                 stream,
@@ -136,12 +140,15 @@ def iter_records(
                 offset = raw.stream_pos
                 progressed = True
                 last = offset
-                if offset <= done_through:
+                seen = seen + 1 if offset == at_offset else 1
+                at_offset = offset
+                if offset < done_through or (offset == done_through and seen <= done_count):
                     continue
+                done_count = done_count + 1 if offset == done_through else 1
+                done_through = offset
                 if types is not None and _TYPE_NAMES.get(int(raw.record_type)) not in types:
                     continue  # unfiltered after an error: FastWARC no longer skips these
                 record = _record(raw, offset, want_body, max_body, lean)
-                done_through = offset
                 if pending is not None:
                     on_error(RecordError(pending[0], offset, pending[1]))
                     pending = None

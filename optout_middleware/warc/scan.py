@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from optout_middleware.sitepolicy import origin_of
 
 from .records import HTTP_RESPONSE_TYPES, RecordError, iter_records
-from .sitefiles import CaptureIndex, host_key
+from .sitefiles import CaptureIndex, host_key, is_site_file_url
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -49,6 +49,10 @@ class Scan:
     # one gzip stream for the whole file: record offsets are not member boundaries
     single_stream: bool = False
     errors: list[RecordError] = field(default_factory=list)
+    # hash(WARC-Target-URI) -> offset(s) of its HTTP responses, site files left out: where a
+    # document named by URL (an RSL licence) is read from on demand (warc.documents). Python's
+    # string hash: valid in this process and its forked workers, like the rest of the scan.
+    locations: dict[int, int | list[int]] = field(default_factory=dict)
 
 
 def scan_archive(
@@ -94,6 +98,8 @@ def scan_archive(
             if record.type in HTTP_RESPONSE_TYPES and record.http:
                 if record.body is not None:
                     index.add_record(record, f"{source}@{record.offset}")
+                elif not is_site_file_url(record.target_uri):
+                    _locate(scan.locations, record.target_uri, record.offset)
                 prefixes.add(_prefix(record.target_uri))
                 if groups and record.record_id:
                     response_ids.append(record.record_id)
@@ -130,6 +136,17 @@ def scan_archive(
             scan.responses[group] = scan.responses.get(group, 0) + 1
         scan.orphans = {r for r in request_ids if group_of.get(r, r) not in scan.responses}
     return scan
+
+
+def _locate(locations: dict[int, int | list[int]], uri: str, offset: int) -> None:
+    key = hash(uri)
+    found = locations.get(key)
+    if found is None:
+        locations[key] = offset
+    elif isinstance(found, int):
+        locations[key] = [found, offset]
+    else:
+        found.append(offset)
 
 
 def _groups(links: dict[str, set[str]]) -> dict[str, str]:

@@ -20,13 +20,15 @@ answers with the latest capture made at or before the page (by WARC-Date), else 
 
 from __future__ import annotations
 
+import dataclasses
 from bisect import bisect_right
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
-from optout_middleware.inputs import FileState, SiteFile, SiteFiles
+from optout_middleware.inputs import Context, FileState, SiteFile, SiteFiles
 from optout_middleware.memo import Memo
+from optout_middleware.signals.rsl import NO_DOCUMENT, site_associations
 from optout_middleware.sitepolicy import (
     MAX_REDIRECTS,
     SITE_FILE_PATHS,
@@ -40,9 +42,14 @@ from optout_middleware.sitepolicy import (
 from optout_middleware.verdict import Evidence
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping, Sequence
+
+    from optout_middleware.formats.rsl import RslDocument
 
     from .records import Record
+
+    # (urls, at) -> each URL's RSL document: from the archives, or fetched live.
+    Documents = Callable[[Sequence[str], str], Mapping[str, SiteFile[RslDocument]]]
 
 __all__ = [
     "FAMILY_OF_FILE",
@@ -51,6 +58,7 @@ __all__ = [
     "CaptureIndex",
     "SiteFileSource",
     "host_key",
+    "is_site_file_url",
     "not_captured_evidence",
     "url_key",
 ]
@@ -76,6 +84,16 @@ def url_key(url: str) -> str | None:
         return None
     path = parts.path or "/"
     return f"{origin}{path}?{parts.query}" if parts.query else f"{origin}{path}"
+
+
+def is_site_file_url(url: str) -> bool:
+    """Whether ``url`` is a robots.txt, ai.txt or tdmrep.json (cheap for other URLs)."""
+    if "robots.txt" not in url and "ai.txt" not in url and "tdmrep.json" not in url:
+        return False
+    try:
+        return urlsplit(url).path in _SITE_PATHS
+    except ValueError:
+        return False
 
 
 def host_key(url: str) -> str:
@@ -279,9 +297,17 @@ class SiteFileSource:
     ``fetch(url, at)`` is :meth:`CaptureIndex.fetch` for archives, or a live fetcher's (the
     command line's ``--live-site-files``). The files are read by
     :func:`~optout_middleware.sitepolicy.read_site_file`: the middleware's rules.
+
+    ``documents(urls, at)`` gives RSL documents by URL (:mod:`.documents` for archives, the
+    command line's fetcher live); with it and the ``rsl`` family on, ``SiteFiles.rsl`` holds
+    the documents robots.txt ``License:`` lines name for ``context``'s crawler, as the
+    middleware's site-file fetch fills it, and :meth:`page_documents` serves a page's own.
     """
 
-    __slots__ = ("_cache", "_dated", "_families", "_fetch", "_index", "_preloaded")
+    __slots__ = (
+        "_cache", "_context", "_dated", "_documents", "_families", "_fetch", "_index",
+        "_preloaded", "_rsl_dated",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -289,10 +315,15 @@ class SiteFileSource:
         *,
         families: frozenset[str],
         index: CaptureIndex | None = None,
+        documents: Documents | None = None,
+        context: Context | None = None,
     ) -> None:
         self._fetch = fetch
         self._index = index
         self._families = families
+        self._documents = documents if "rsl" in families else None
+        self._context = context or Context()
+        self._rsl_dated: set[tuple[str, tuple[str, ...]]] = set()  # License: documents by date
         # Parsed files are rebuilt from the captures on a miss: bounded, unlike the origins of a
         # long run (Common Crawl: tens of thousands per file).
         self._cache: Memo[tuple[str, tuple[str, ...]], tuple[SiteFiles, tuple[Evidence, ...]]] = (
@@ -302,8 +333,27 @@ class SiteFileSource:
         self._preloaded: dict[str, Mapping[str, FetchResult]] = {}
 
     @classmethod
-    def from_index(cls, index: CaptureIndex, *, families: frozenset[str]) -> SiteFileSource:
-        return cls(lambda url, at: index.fetch(url, at=at), families=families, index=index)
+    def from_index(
+        cls,
+        index: CaptureIndex,
+        *,
+        families: frozenset[str],
+        documents: Documents | None = None,
+        context: Context | None = None,
+    ) -> SiteFileSource:
+        return cls(
+            lambda url, at: index.fetch(url, at=at),
+            families=families, index=index, documents=documents, context=context,
+        )  # fmt: skip
+
+    @property
+    def reads_rsl(self) -> bool:
+        """Whether pages' RSL documents are looked up (:meth:`page_documents`)."""
+        return self._documents is not None
+
+    def page_documents(self, urls: Sequence[str], at: str = "") -> Mapping[str, SiteFile[Any]]:
+        """The RSL documents a page links to, for ``ResponseView.rsl_documents``."""
+        return self._documents(urls, at) if self._documents is not None else {}
 
     def get(self, origin: str, at: str = "") -> tuple[SiteFiles, tuple[Evidence, ...]]:
         """The site files of ``origin`` for a page captured at ``at``, and the not-captured notes."""
@@ -311,6 +361,8 @@ class SiteFileSource:
         if self._index is not None and self._is_dated(origin):
             choice = tuple(self._choice(origin, at))
         key = (origin, choice)
+        if key in self._rsl_dated:  # its License: documents were captured several times
+            key = (origin, (*choice, at))
         found = self._cache.get(key)
         if found is None:
             fetched = self._preloaded.get(origin, {})
@@ -319,9 +371,26 @@ class SiteFileSource:
                 url = site_file_url(origin, kind)
                 result = fetched.get(kind) or self._fetch(url, at)
                 files[kind] = _read(kind, url, result)
-            site = build_site_files(origin, files)
+            site = self._with_documents(build_site_files(origin, files), key, at)
             found = self._cache.put(key, (site, not_captured_evidence(site, self._families)))
         return found
+
+    def _with_documents(
+        self, site: SiteFiles, key: tuple[str, tuple[str, ...]], at: str
+    ) -> SiteFiles:
+        """``site`` with the RSL documents its robots.txt ``License:`` lines name (the
+        middleware's ``RslDocumentFetcher.attach_site_documents``)."""
+        if self._documents is None:
+            return site
+        associations = site_associations(site, self._context)
+        if not associations:
+            return site
+        urls = [a.url for a in associations if a.url]
+        documents = self._documents(urls, at)
+        index = self._index
+        if index is not None and any(index.capture_count(u) > 1 for u in urls):
+            self._rsl_dated.add(key)
+        return dataclasses.replace(site, rsl=tuple(documents.values()) or (NO_DOCUMENT,))
 
     def _is_dated(self, origin: str) -> bool:
         """Whether any site file of ``origin`` was captured more than once (choice by date)."""
