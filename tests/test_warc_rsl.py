@@ -236,6 +236,20 @@ def test_page_link_to_a_document_not_captured_takes_no_stance(tmp_path: Path) ->
     assert result.to_dict()["rsl_documents"][0]["state"] == "not-captured"
 
 
+def test_page_link_not_captured_does_not_hide_the_site_document_that_was_read(
+    tmp_path: Path,
+) -> None:
+    """Only a page-level document that was read supersedes robots.txt License: (no stance,
+    no precedence)."""
+    warc = with_robots()
+    warc.response(SITE + "/license.xml", PROHIBITS_TRAIN, headers=[XML])
+    warc.response(SITE + "/a.html", html(), headers=[HTML, PAGE_LINK])
+    result = decide(tmp_path, warc)[SITE + "/a.html"]
+    assert result.reserved is True
+    assert result.verdict.decided_by is not None
+    assert result.verdict.decided_by.source == "robots.txt"
+
+
 def test_inline_script_is_read_from_the_record_itself(tmp_path: Path) -> None:
     script = (
         '<script type="application/rsl+xml">'
@@ -293,6 +307,19 @@ def test_cli_reads_license_documents_from_the_archives_and_across_jobs(tmp_path:
         assert found[SITE + "/a.html"]["site_files"]["rsl"][0]["state"] == "parsed"
         assert found[SITE + "/c.html"]["reserved"] is False  # its own Link supersedes
         assert found[SITE + "/c.html"]["rsl_documents"][0]["state"] == "parsed"
+
+
+def test_cli_summary_counts_rsl_documents_not_captured(tmp_path: Path) -> None:
+    warc = with_robots()
+    for name in "ab":
+        warc.response(f"{SITE}/{name}.html", html(), headers=[HTML, PAGE_LINK])
+    proc = run(str(warc.write(tmp_path / "crawl.warc.gz")))
+    assert proc.returncode == 0, proc.stderr
+    assert [d["reserved"] for d in lines(proc.stdout)] == [None, None, None]
+    assert (
+        "RSL           2 licence document(s) not captured, named for 3 response(s)"
+        in proc.stderr.decode()
+    )
 
 
 @pytest.fixture

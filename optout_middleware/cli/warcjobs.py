@@ -113,7 +113,7 @@ def _worker_file(task: tuple[int, str, Scan, str | None]) -> None:
     queue = _WORKER["queue"]
     args = _WORKER["args"]
     keep = KeepWriter(part, gzipped=args.keep.endswith(".gz")) if part else None
-    batch: list[tuple[str, bool | None, str | None, str, bool]] = []
+    batch: list[tuple[str, bool | None, str | None, str, bool, tuple[str, ...]]] = []
     try:
         for result in decide_archive(
             path,

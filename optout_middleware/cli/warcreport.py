@@ -38,8 +38,17 @@ class Totals:
     decided_by: Counter[str] = field(default_factory=Counter)
     origins: set[str] = field(default_factory=set)
     no_robots: set[str] = field(default_factory=set)  # origins whose robots.txt is not captured
+    no_rsl: set[str] = field(default_factory=set)  # RSL documents not captured (URLs)
+    rsl_pages: int = 0  # responses with an RSL document not captured
 
-    def add(self, reserved: bool | None, family: str | None, origin: str, uncaptured: bool) -> None:
+    def add(
+        self,
+        reserved: bool | None,
+        family: str | None,
+        origin: str,
+        uncaptured: bool,
+        no_rsl: tuple[str, ...] = (),
+    ) -> None:
         self.responses += 1
         if reserved:
             self.reserved += 1
@@ -51,17 +60,28 @@ class Totals:
         self.origins.add(origin)
         if uncaptured:
             self.no_robots.add(origin)
+        if no_rsl:
+            self.rsl_pages += 1
+            self.no_rsl.update(no_rsl)
 
 
-def outcome(result: WarcResult) -> tuple[bool | None, str | None, str, bool]:
+def outcome(result: WarcResult) -> tuple[bool | None, str | None, str, bool, tuple[str, ...]]:
     """What the summary counts of one result (sent by workers with each line)."""
     decided = result.verdict.decided_by
     robots = result.site.robots
+    no_rsl: tuple[str, ...] = ()
+    if result.site.rsl or result.rsl_documents:  # rare: only pages with RSL associations
+        no_rsl = tuple(
+            d.url
+            for d in (*result.site.rsl, *result.rsl_documents.values())
+            if d.state is FileState.NOT_CAPTURED
+        )
     return (
         result.reserved,
         decided.family if decided is not None else None,
         result.site.origin,
         robots.state is FileState.NOT_CAPTURED,
+        no_rsl,
     )
 
 
@@ -117,6 +137,12 @@ def summary(totals: Totals, files: list[str], args: argparse.Namespace, secs: fl
         lines.append(
             f"  robots.txt    not captured for {len(totals.no_robots):,} of "
             f"{len(totals.origins):,} origins (rules unknown: see --site-files, "
+            "--live-site-files)"
+        )
+    if totals.no_rsl:
+        lines.append(
+            f"  RSL           {len(totals.no_rsl):,} licence document(s) not captured, named for "
+            f"{totals.rsl_pages:,} response(s) (terms unknown, no stance: see --site-files, "
             "--live-site-files)"
         )
     if totals.unreadable:

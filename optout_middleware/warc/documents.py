@@ -72,8 +72,12 @@ class ArchiveDocuments:
 
     def get(self, url: str, at: str = "") -> SiteFile[RslDocument]:
         self._load(url)
-        # One read per URL, unless it was captured several times (time of crawl: by ``at``).
-        key = (url, at if self._index.capture_count(url) > 1 else "")
+        # One read per URL, or per capture when it was captured several times (by ``at``).
+        choice = ""
+        if self._index.capture_count(url) > 1:
+            capture = self._index.capture(url, at)
+            choice = capture.source if capture is not None else ""
+        key = (url, choice)
         found = self._cache.get(key)
         if found is None:
             found = self._cache.put(key, document_from_fetch(self.fetch(url, at)))

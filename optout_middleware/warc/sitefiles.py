@@ -42,7 +42,7 @@ from optout_middleware.sitepolicy import (
 from optout_middleware.verdict import Evidence
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
     from optout_middleware.formats.rsl import RslDocument
 
@@ -323,7 +323,9 @@ class SiteFileSource:
         self._families = families
         self._documents = documents if "rsl" in families else None
         self._context = context or Context()
-        self._rsl_dated: set[tuple[str, tuple[str, ...]]] = set()  # License: documents by date
+        # License: document URLs of the origins (and capture choices) where one was captured
+        # several times: the capture for the page's date is part of the cache key
+        self._rsl_dated: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         # Parsed files are rebuilt from the captures on a miss: bounded, unlike the origins of a
         # long run (Common Crawl: tens of thousands per file).
         self._cache: Memo[tuple[str, tuple[str, ...]], tuple[SiteFiles, tuple[Evidence, ...]]] = (
@@ -361,8 +363,9 @@ class SiteFileSource:
         if self._index is not None and self._is_dated(origin):
             choice = tuple(self._choice(origin, at))
         key = (origin, choice)
-        if key in self._rsl_dated:  # its License: documents were captured several times
-            key = (origin, (*choice, at))
+        dated = self._rsl_dated.get(key)
+        if dated is not None:  # its License: documents were captured several times
+            key = (origin, (*choice, *self._captures(dated, at)))
         found = self._cache.get(key)
         if found is None:
             fetched = self._preloaded.get(origin, {})
@@ -389,8 +392,15 @@ class SiteFileSource:
         documents = self._documents(urls, at)
         index = self._index
         if index is not None and any(index.capture_count(u) > 1 for u in urls):
-            self._rsl_dated.add(key)
+            self._rsl_dated[key] = urls
         return dataclasses.replace(site, rsl=tuple(documents.values()) or (NO_DOCUMENT,))
+
+    def _captures(self, urls: Iterable[str], at: str) -> Iterator[str]:
+        index = self._index
+        assert index is not None  # noqa: S101  (dated only with an index)
+        for url in urls:
+            capture = index.capture(url, at)
+            yield capture.source if capture is not None else ""
 
     def _is_dated(self, origin: str) -> bool:
         """Whether any site file of ``origin`` was captured more than once (choice by date)."""
