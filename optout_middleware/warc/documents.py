@@ -101,12 +101,12 @@ class ArchiveDocuments:
         before = self._index.capture_count(url)
         wanted = hash(url)
         for path, locations, single_stream in self._files:
+            found = locations.get(wanted)
+            if found is None:  # not in this file (its offsets are noted even for one stream)
+                continue
             if single_stream:  # one gzip stream: no offset to seek to, so read it all for url
                 self._index.want([url])
                 scan_archive(path, captures=self._index, groups=False)
-                continue
-            found = locations.get(wanted)
-            if found is None:
                 continue
             for offset in [found] if isinstance(found, int) else found:
                 self._read_at(path, offset, key)
