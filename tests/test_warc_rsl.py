@@ -212,6 +212,16 @@ def test_page_link_header_to_a_captured_document_reserves(tmp_path: Path, packin
     assert found[SITE + "/b.html"].to_dict()["rsl_documents"] == []
 
 
+def test_page_link_with_a_fragment_finds_the_document_captured_without_it(
+    tmp_path: Path,
+) -> None:
+    link = ("Link", f'<{SITE}/page-licence.xml#terms>; rel="license"; type="application/rsl+xml"')
+    warc = WarcBuilder()
+    warc.response(SITE + "/a.html", html(), headers=[HTML, link])
+    warc.response(SITE + "/page-licence.xml", PROHIBITS_TRAIN, headers=[XML])
+    assert decide(tmp_path, warc)[SITE + "/a.html"].reserved is True
+
+
 def test_page_head_link_to_a_captured_document_supersedes_robots_license(tmp_path: Path) -> None:
     """rsl.md 2.7: the page's own association wins over robots.txt License: for that page."""
     warc = with_robots()

@@ -99,7 +99,7 @@ class ArchiveDocuments:
             return False
         self._looked.add(key)
         before = self._index.capture_count(url)
-        wanted = hash(url)
+        wanted = hash(url.partition("#")[0])  # a crawler requests (and records) no fragment
         for path, locations, single_stream in self._files:
             found = locations.get(wanted)
             if found is None:  # not in this file (its offsets are noted even for one stream)
