@@ -16,17 +16,19 @@ from __future__ import annotations
 from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
-from optout_middleware.sitepolicy import origin_of
+from optout_middleware.sitepolicy import SITE_FILE_PATHS, origin_of
 
 from .records import HTTP_RESPONSE_TYPES, RecordError, iter_records
-from .sitefiles import CaptureIndex, host_key, is_site_file_url
+from .sitefiles import CaptureIndex, host_key
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 __all__ = ["Scan", "scan_archive"]
 
+_SITE_PATHS = frozenset(SITE_FILE_PATHS.values())
 _REFERRING = frozenset({"metadata", "resource", "conversion"})
 _BY_URI = frozenset({"request", "metadata"})
 
@@ -136,6 +138,16 @@ def scan_archive(
             scan.responses[group] = scan.responses.get(group, 0) + 1
         scan.orphans = {r for r in request_ids if group_of.get(r, r) not in scan.responses}
     return scan
+
+
+def is_site_file_url(url: str) -> bool:
+    """Whether ``url`` is a robots.txt, ai.txt or tdmrep.json (cheap for other URLs)."""
+    if "robots.txt" not in url and "ai.txt" not in url and "tdmrep.json" not in url:
+        return False
+    try:
+        return urlsplit(url).path in _SITE_PATHS
+    except ValueError:
+        return False
 
 
 def _locate(locations: dict[int, int | list[int]], uri: str, offset: int) -> None:

@@ -42,7 +42,7 @@ from optout_middleware.sitepolicy import (
 from optout_middleware.verdict import Evidence
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
     from optout_middleware.formats.rsl import RslDocument
 
@@ -58,7 +58,6 @@ __all__ = [
     "CaptureIndex",
     "SiteFileSource",
     "host_key",
-    "is_site_file_url",
     "not_captured_evidence",
     "url_key",
 ]
@@ -84,16 +83,6 @@ def url_key(url: str) -> str | None:
         return None
     path = parts.path or "/"
     return f"{origin}{path}?{parts.query}" if parts.query else f"{origin}{path}"
-
-
-def is_site_file_url(url: str) -> bool:
-    """Whether ``url`` is a robots.txt, ai.txt or tdmrep.json (cheap for other URLs)."""
-    if "robots.txt" not in url and "ai.txt" not in url and "tdmrep.json" not in url:
-        return False
-    try:
-        return urlsplit(url).path in _SITE_PATHS
-    except ValueError:
-        return False
 
 
 def host_key(url: str) -> str:
@@ -361,7 +350,7 @@ class SiteFileSource:
         """The site files of ``origin`` for a page captured at ``at``, and the not-captured notes."""
         choice: tuple[str, ...] = ()
         if self._index is not None and self._is_dated(origin):
-            choice = tuple(self._choice(origin, at))
+            choice = self._captures([site_file_url(origin, kind) for kind in SITE_FILE_PATHS], at)
         key = (origin, choice)
         dated = self._rsl_dated.get(key)
         if dated is not None:  # its License: documents were captured several times
@@ -395,12 +384,13 @@ class SiteFileSource:
             self._rsl_dated[key] = urls
         return dataclasses.replace(site, rsl=tuple(documents.values()) or (NO_DOCUMENT,))
 
-    def _captures(self, urls: Iterable[str], at: str) -> Iterator[str]:
+    def _captures(self, urls: Iterable[str], at: str) -> tuple[str, ...]:
+        """Which capture of each of ``urls`` a page captured at ``at`` is judged with."""
         index = self._index
         assert index is not None  # noqa: S101  (dated only with an index)
-        for url in urls:
-            capture = index.capture(url, at)
-            yield capture.source if capture is not None else ""
+        return tuple(
+            c.source if c is not None else "" for c in (index.capture(u, at) for u in urls)
+        )
 
     def _is_dated(self, origin: str) -> bool:
         """Whether any site file of ``origin`` was captured more than once (choice by date)."""
@@ -412,13 +402,6 @@ class SiteFileSource:
                 index.capture_count(site_file_url(origin, kind)) > 1 for kind in SITE_FILE_PATHS
             )
         return dated
-
-    def _choice(self, origin: str, at: str) -> Iterable[str]:
-        index = self._index
-        assert index is not None  # noqa: S101
-        for kind in SITE_FILE_PATHS:
-            capture = index.capture(site_file_url(origin, kind), at)
-            yield capture.source if capture is not None else ""
 
     def preload(self, results: Mapping[str, Mapping[str, FetchResult]]) -> None:
         """Use already fetched files (``{origin: {kind: result}}``) instead of fetching."""
