@@ -159,6 +159,9 @@ def shared_run(
         measured[origin] = sum(client.memory_usage(name) or 0 for name in names)
         measured[f"pttl {origin}"] = min(client.pttl(name) for name in names)
     measured["leases"] = len(client.keys("optout:v1:lease:*"))
+    documents = (origins.rsl.url("/license.xml"), origins.licences.url("/page.xml"))
+    for document in documents:
+        measured[f"rsl {document}"] = client.memory_usage(keys.file_key("rsl", document)) or 0
     client.close()
     return workers, measured
 
@@ -217,7 +220,12 @@ def test_cluster_fetches_each_rsl_document_once_and_yields_no_rsl_reserved_page(
         source: sum(w.stat(f"optout/redis/rsl_source/{source}") for w in workers)
         for source in ("fetch", "shared", "shared-wait", "fallback", "wait-timeout")
     }
-    print(f"\nRSL documents by source across the cluster: {sources}")
+    _, measured = shared_run
+    usage = [
+        measured[f"rsl {d}"] for d in (rsl.url("/license.xml"), origins.licences.url("/page.xml"))
+    ]
+    print(f"\nRSL documents by source across the cluster: {sources}; MEMORY USAGE {usage} bytes")
+    assert all(0 < u < 2048 for u in usage)  # stored, small: one entry per document URL
     assert sources["fetch"] == 2  # one lease holder per document
     assert sources["shared"] + sources["shared-wait"] > 0  # some worker read another's fetch
     assert sources["fallback"] == sources["wait-timeout"] == 0
