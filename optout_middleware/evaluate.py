@@ -8,10 +8,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from .verdict import Evidence, Purpose, Verdict, combine
+from .memo import Memo
+from .verdict import Evidence, Purpose, Verdict, combine, extend
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Hashable, Iterable, Sequence
 
     from .inputs import Context, ResponseView, SiteFiles
     from .plugin import SignalParser
@@ -61,10 +62,21 @@ class Evaluator:
     """Evaluates URLs and responses for one purpose with a fixed set of parsers.
 
     Build one per crawl: everything per-crawl is hoisted here, so the per-response work is only
-    the parsers' own.
+    the parsers' own. Site-wide evidence is decided once per origin and path class: parsers
+    that implement ``site_key`` say which of their rules decide a URL, and the combined site
+    verdict is kept per (site files, keys) and shared; a response adds its own evidence to it
+    (:func:`~optout_middleware.verdict.extend`), so nothing is combined twice.
     """
 
-    __slots__ = ("_response_signals", "_site_signals", "context", "purpose", "signals")
+    __slots__ = (
+        "_decisions",
+        "_keyed",
+        "_response_signals",
+        "_site_signals",
+        "context",
+        "purpose",
+        "signals",
+    )
 
     def __init__(
         self, purpose: Purpose | str, context: Context, signals: Sequence[SignalParser]
@@ -83,6 +95,15 @@ class Evaluator:
             for s in self.signals
             if type(s).response_evidence is not SignalParser.response_evidence
         )
+        # Path classes need every site parser to name its rules; one that cannot (a custom
+        # parser without site_key) is asked per URL, and then nothing is shared.
+        keyed = all(type(s).site_key is not SignalParser.site_key for s in self._site_signals)
+        self._keyed = self._site_signals if keyed else None
+        # id(site) -> (site, {keys: verdict}); the entry keeps its site alive, so no other
+        # SiteFiles can take its id while it is remembered.
+        self._decisions: Memo[int, tuple[SiteFiles, Memo[Hashable, Verdict]]] = Memo(
+            _SITES_REMEMBERED
+        )
 
     def site_evidence(self, url: str, site: SiteFiles) -> tuple[Evidence, ...]:
         """Evidence from the origin's site files for ``url`` (known before download)."""
@@ -94,27 +115,63 @@ class Evaluator:
         return tuple(found)
 
     def before_download(self, url: str, site: SiteFiles) -> Verdict:
-        """The verdict that site-wide signals alone give ``url``."""
-        return combine(self.purpose, self.site_evidence(url, site))
+        """The verdict that site-wide signals alone give ``url`` (shared by its path class)."""
+        keys = self._site_keys(url, site)
+        if keys is None:
+            return combine(self.purpose, self.site_evidence(url, site))
+        entry = self._decisions.get(id(site))
+        if entry is None or entry[0] is not site:
+            entry = self._decisions.put(id(site), (site, Memo(_CLASSES_PER_SITE)))
+        verdicts = entry[1]
+        verdict = verdicts.get(keys)
+        if verdict is None:
+            verdict = verdicts.put(keys, combine(self.purpose, self.site_evidence(url, site)))
+        return verdict
+
+    def _site_keys(self, url: str, site: SiteFiles) -> tuple[Hashable, ...] | None:
+        """The path class of ``url``: every site parser's key, or None when one cannot say."""
+        signals = self._keyed
+        if signals is None:
+            return None
+        context = self.context
+        keys = []
+        for signal in signals:
+            try:
+                key = signal.site_key(site, url, context)
+            except Exception:  # noqa: BLE001  (site_evidence records the failure per URL)
+                return None
+            if key is None:
+                return None
+            keys.append(key)
+        return tuple(keys)
 
     def after_download(
         self,
         response: ResponseView,
         site: SiteFiles,
-        site_evidence: tuple[Evidence, ...] | None = None,
+        site_evidence: Verdict | tuple[Evidence, ...] | None = None,
     ) -> Verdict:
         """The verdict for a downloaded response: site-wide evidence plus the response's own.
 
-        Pass the ``site_evidence`` computed before download to avoid computing it twice.
+        Pass the site verdict of :meth:`before_download` (or its evidence) to avoid computing
+        it twice. Without response evidence the result is that site verdict itself.
         """
-        found = list(
-            self.site_evidence(response.url, site) if site_evidence is None else site_evidence
-        )
+        if site_evidence is None:
+            base = self.before_download(response.url, site)
+        elif isinstance(site_evidence, Verdict):
+            base = site_evidence
+        else:
+            base = combine(self.purpose, site_evidence)
+        found: list[Evidence] = []
         for signal in self._response_signals:
             found.extend(
                 _run(signal, "response_evidence", signal.response_evidence, response, self.context)
             )
-        return combine(self.purpose, found)
+        return extend(base, found)
+
+
+_SITES_REMEMBERED = 4096  # origins whose path-class verdicts are kept (each holds its files)
+_CLASSES_PER_SITE = 512  # distinct path classes kept per origin; a real file has a handful
 
 
 def _run(signal: SignalParser, hook: str, func: object, *args: object) -> Iterable[Evidence]:

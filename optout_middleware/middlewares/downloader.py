@@ -39,7 +39,7 @@ __all__ = ["OptOutDownloaderMiddleware", "OptOutReserved", "build_signals", "sit
 
 logger = logging.getLogger(__name__)
 
-SITE_EVIDENCE_KEY = "_optout_site_evidence"  # site-level evidence, reused after download
+SITE_EVIDENCE_KEY = "_optout_site_evidence"  # the site-level verdict, extended after download
 _SITE_FILE_PATHS = frozenset(SITE_FILE_PATHS.values())
 _HTTP = frozenset({"http", "https"})
 # Site files each built-in family reads; a custom family may read any of them.
@@ -96,7 +96,8 @@ class OptOutDownloaderMiddleware:
       ``optout/exempt``); with ROBOTSTXT_OBEY the crawler's own robots.txt rules still apply;
     * ``dont_obey_robotstxt`` (bool): skip the crawler's own robots.txt rules (Scrapy's key);
       opt-out signals, robots.txt AI groups included, still apply;
-    * ``optout`` (dict, set after download): the verdict, ``Verdict.to_dict()``;
+    * ``optout`` (dict, set after download): the verdict, ``Verdict.shared_dict()`` (the
+      ``to_dict()`` shared by every response with the same verdict: copy before changing);
     * ``_optout_sitefile``, ``_optout_site_evidence``, ``_optout_received``: private.
     """
 
@@ -155,7 +156,7 @@ class OptOutDownloaderMiddleware:
             verdict = Verdict(self.config.purpose, None)
         else:
             verdict = self.evaluator.before_download(request.url, site)
-            meta[SITE_EVIDENCE_KEY] = verdict.evidence
+            meta[SITE_EVIDENCE_KEY] = verdict
             if verdict.reserved and self._drop:
                 self._decided(verdict, request, None, "dropped")
                 self._inc("optout/request_dropped")
@@ -199,7 +200,7 @@ class OptOutDownloaderMiddleware:
             response.url, status=response.status, headers=response.headers, body=response.body
         )
         verdict = self.evaluator.after_download(view, site, site_evidence)
-        meta["optout"] = verdict.to_dict()
+        meta["optout"] = verdict.shared_dict()  # built once per verdict, shared: read-only
         if verdict.reserved and self._drop:
             self._decided(verdict, request, response, "dropped")
             self._inc("optout/response_dropped")

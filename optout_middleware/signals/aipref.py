@@ -46,7 +46,7 @@ from optout_middleware.plugin import SignalParser
 from optout_middleware.verdict import Evidence, Purpose, Stance
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Hashable, Iterable
 
     from optout_middleware.formats.robotstxt import Record, RobotsTxt
     from optout_middleware.formats.sfv import BareItem, Member
@@ -315,23 +315,10 @@ class AiprefSignal(SignalParser):
         """
         robots = site.robots
         parsed = robots.parsed
+        winners = _winners(site, url, context)
+        if not winners or parsed is None:
+            return ()
         records = site.robots_records(ROBOTS_FIELD, context)
-        if not records or parsed is None or not parsed.allowed(url, context.user_agent):
-            return ()
-        target = request_target(url)
-        best = -1
-        winners: list[tuple[Record, UsageRule]] = []
-        for record in records:
-            value = record.value
-            rule = _rule_cached(value) if len(value) <= _CACHE_MAX_CHARS else parse_rule(value)
-            if rule.pattern is not None and not rule.pattern.matches(target):
-                continue
-            if rule.rank > best:
-                best, winners = rule.rank, [(record, rule)]
-            elif rule.rank == best:
-                winners.append((record, rule))
-        if not winners:
-            return ()
         # The evidence depends on the winning rules, not on the URL: built once per file.
         key = (id(parsed), id(context), robots.url, tuple(id(r) for r, _ in winners))
         cached = self._built.get(key)
@@ -363,6 +350,32 @@ class AiprefSignal(SignalParser):
             )
         evidence = tuple(found)
         return self._built.put(key, (parsed, context, evidence))[2]
+
+    def site_key(self, site: SiteFiles, url: str, context: Context) -> Hashable | None:
+        """The lines of the winning ``Content-Usage`` rules (none for an uncrawlable URL)."""
+        return tuple(record.line for record, _ in _winners(site, url, context))
+
+
+def _winners(site: SiteFiles, url: str, context: Context) -> list[tuple[Record, UsageRule]]:
+    """The ``Content-Usage`` records that apply to ``url``: the longest matching path wins,
+    equally long ones all apply (:meth:`AiprefSignal.site_evidence`)."""
+    parsed = site.robots.parsed
+    records = site.robots_records(ROBOTS_FIELD, context)
+    if not records or parsed is None or not parsed.allowed(url, context.user_agent):
+        return []
+    target = request_target(url)
+    best = -1
+    winners: list[tuple[Record, UsageRule]] = []
+    for record in records:
+        value = record.value
+        rule = _rule_cached(value) if len(value) <= _CACHE_MAX_CHARS else parse_rule(value)
+        if rule.pattern is not None and not rule.pattern.matches(target):
+            continue
+        if rule.rank > best:
+            best, winners = rule.rank, [(record, rule)]
+        elif rule.rank == best:
+            winners.append((record, rule))
+    return winners
 
 
 def _scope(parsed: RobotsTxt, agent: str, first: Record) -> tuple[str | None, str]:

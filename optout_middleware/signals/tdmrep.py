@@ -33,7 +33,7 @@ from optout_middleware.plugin import SignalParser
 from optout_middleware.verdict import Evidence, Purpose, Stance, allows, disallows
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Hashable, Iterable
 
     from optout_middleware.inputs import Context, ResponseView, SiteFiles
 
@@ -164,6 +164,17 @@ class TdmRepSignal(SignalParser):
                 )
             )
         return self._built.put(key, (tdm, tuple(found)))[1]
+
+    def site_key(self, site: SiteFiles, url: str, context: Context) -> Hashable | None:
+        """The index of the first matching rule and of the invalid rules matched before it."""
+        sitefile = site.tdmrep
+        tdm = sitefile.parsed
+        if sitefile.state is not FileState.PARSED or tdm is None:
+            return sitefile.state  # the evidence depends on the file alone
+        rule = tdm.lookup(url)
+        index = rule.index if rule else None
+        skipped = tdm.skipped_matching(url, index) if tdm.skipped else ()
+        return index or -1, tuple(s.index for s in skipped)
 
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """Header values (precedence 1), then meta values (2); absent ones say nothing."""
