@@ -75,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         "crawls, parsing and not; --quick: only the one without parsing)",
     )
     parser.add_argument(
+        "--no-parse-row",
+        action="store_true",
+        help="crawl: only the crawl where the spider parses nothing (skip the second row)",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="crawl: also profile one crawl of each mode"
     )
     parser.add_argument(
@@ -101,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         from bench.crawlbench import crawl_overhead  # noqa: PLC0415
 
         variants = [("crawl", True)] if args.spider_parse else [("crawl", False)]
-        if not quick and not args.spider_parse:
+        if not quick and not args.spider_parse and not args.no_parse_row:
             variants.append(("crawl_parse", True))
         for key, parse in variants:
             _log(f"1. crawl overhead{' (the spider parses)' if parse else ''}")
