@@ -170,7 +170,7 @@ class Evaluator:
         return extend(base, found)
 
 
-_SITES_REMEMBERED = 4096  # origins whose path-class verdicts are kept (each holds its files)
+_SITES_REMEMBERED = 1024  # origins whose path-class verdicts are kept (each holds its files)
 _CLASSES_PER_SITE = 512  # distinct path classes kept per origin; a real file has a handful
 
 
