@@ -57,16 +57,6 @@ class SignalParser:
         """
         return None
 
-    def head_tokens(self, context: Context) -> Iterable[str] | None:
-        """Optional: ASCII strings, one of which (in any case) is written in every ``<head>``
-        this parser can draw evidence from (a meta name, a directive, a rel value).
-
-        When every enabled parser names its tokens and a page's head has none of them, the head
-        is not parsed (:mod:`~optout_middleware.formats.headscan`). ``None`` (the default) means
-        "cannot say": heads are then always parsed. A parser that reads no head returns ``()``.
-        """
-        return None
-
 
 def load_signal(path: str) -> SignalParser:
     """Import ``package.module.ClassName`` (or ``package.module:ClassName``) and instantiate it."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 __all__ = [
@@ -88,11 +89,13 @@ class Stance(str, Enum):
 Stances = tuple[tuple[Purpose, Stance], ...]
 
 
+@lru_cache(maxsize=64)  # one shared tuple per combination: evidence of every origin keeps one
 def disallows(*purposes: Purpose) -> Stances:
     """Stances that disallow each of ``purposes``."""
     return tuple((p, Stance.DISALLOWED) for p in purposes)
 
 
+@lru_cache(maxsize=64)
 def allows(*purposes: Purpose) -> Stances:
     """Stances that allow each of ``purposes``."""
     return tuple((p, Stance.ALLOWED) for p in purposes)

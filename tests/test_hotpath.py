@@ -34,3 +34,25 @@ def test_has_receivers_sees_handlers_for_the_signal_from_our_sender_or_any() -> 
     manager.connect(_handler, signal=dispatcher.Any)  # a handler of every signal
     assert has_receivers(manager.sender, optout_decided)
     manager.disconnect_all(dispatcher.Any)
+
+
+def test_robots_groups_compile_their_rules_only_when_asked() -> None:
+    """A parsed group keeps its Allow/Disallow lines as atomic tuples until ``rules`` is read:
+    the groups a crawl never selects (search engines' bots) cost no Rule objects."""
+    from optout_middleware.formats.robotstxt import parse  # noqa: PLC0415
+
+    robots = parse(
+        "User-agent: Googlebot\nDisallow: /g\nAllow: /g/ok\n\n"
+        "User-agent: GPTBot\nDisallow: /\n\nUser-agent: *\nDisallow: /private/\n"
+    )
+    googlebot, gptbot, star = robots.groups
+    assert robots.allowed("https://e.com/private/x", "GPTBot") is False
+    assert robots.allowed("https://e.com/private/x", "OurBot") is False
+    assert googlebot._rules is None  # never selected: still lines
+    assert gptbot._rules is not None
+    assert star._rules is not None
+    assert [(r.allow, r.raw, r.line) for r in googlebot.rules] == [
+        (False, "/g", 2),
+        (True, "/g/ok", 3),
+    ]
+    assert robots.allowed("https://e.com/g/ok/1", "Googlebot") is True
