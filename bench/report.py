@@ -263,6 +263,21 @@ def _head(rows: list[dict[str, Any]], targets: list[dict[str, str]]) -> list[str
     return out
 
 
+def _prescan(scan: dict[str, Any]) -> list[str]:
+    rows = [[step, fmt_us(us / 1e6)] for step, us in scan["costs_us"].items()]
+    rows.append(["the pre-scan in all (1 + 2 + 3)", fmt_us(scan["prescan_us"] / 1e6)])
+    return [
+        "### Ablation: a `<head>` pre-scan instead of the parse (not built; µs, same page)",
+        "",
+        (
+            f"A {scan['head_bytes']:,} B head with inline CSS and JS and no opt-out signal: what "
+            "a sound pre-scan costs before it may skip the parse. Pages with a signal pay both."
+        ),
+        "",
+        _table(["step", "µs"], rows),
+    ]
+
+
 def _evaluation(
     ev: dict[str, Any], targets: list[dict[str, str]], old: dict[str, Any] | None = None
 ) -> list[str]:
@@ -361,6 +376,8 @@ def render(results: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
         out += _robots(results["robots"], targets)
         out += ["", *_adversarial(results["adversarial"])]
         out += ["", *_head(results["head"], targets)]
+        if "head_prescan" in results:
+            out += ["", *_prescan(results["head_prescan"])]
         out += [
             "",
             *_evaluation(results["evaluation"], targets, results.get("evaluation_baseline")),

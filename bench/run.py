@@ -124,13 +124,18 @@ def main(argv: list[str] | None = None) -> int:
             )
     if "parsers" in parts:
         from bench.parsers import adversarial, robots_comparison  # noqa: PLC0415
-        from bench.perpage import evaluation, head_extraction  # noqa: PLC0415
+        from bench.perpage import (  # noqa: PLC0415
+            evaluation,
+            head_extraction,
+            head_prescan_ablation,
+        )
 
         _log("2. parsers")
         results["robots"] = robots_comparison(quick=quick, log=_log)
         limit, rows = adversarial(quick=quick, root=ROOT, log=_log)
         results["adversarial"] = {"limit_secs": limit, "rows": rows}
         results["head"] = head_extraction(quick=quick, log=_log)
+        results["head_prescan"] = head_prescan_ablation(quick=quick, log=_log)
         if args.baseline is not None:
             from bench.baseline import load_baseline  # noqa: PLC0415
             from bench.perpage import evaluation_vs_baseline  # noqa: PLC0415
