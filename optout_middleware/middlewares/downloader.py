@@ -19,6 +19,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from optout_middleware.errors import ConfigError
 from optout_middleware.evaluate import Evaluator, builtin_signals
 from optout_middleware.inputs import FileState, ResponseView, SiteFiles
+from optout_middleware.memo import Memo
 from optout_middleware.plugin import SignalParser, load_signals
 from optout_middleware.sitepolicy import SITE_FILE_PATHS, LruPolicyCache, origin_of
 from optout_middleware.verdict import Verdict
@@ -120,6 +121,7 @@ class OptOutDownloaderMiddleware:
         self.audit = AuditWriter(config.audit_file) if config.audit_file is not None else None
         self._log_decisions = debug_reaches_a_handler(logger)
         self._drop = config.action == "drop"
+        self._verdict_stats: Memo[int, tuple[Verdict, tuple[str, ...]]] = Memo(_STAT_MEMO)
         self._action_kept = "tagged" if config.action == "tag" else "passed"
 
     @classmethod
@@ -159,13 +161,13 @@ class OptOutDownloaderMiddleware:
             verdict = self.evaluator.before_download(request.url, site)
             meta[SITE_EVIDENCE_KEY] = verdict
             if verdict.reserved and self._drop:
-                self._decided(verdict, request, None, "dropped")
+                self._decided(verdict, request, None, "dropped", shared=True)
                 self._inc("optout/request_dropped")
                 raise OptOutReserved(verdict)
         if obey:
             forbidden = self._robots_forbid(site, request.url)
             if forbidden is not None:
-                self._decided(verdict, request, None, "forbidden", reason=forbidden)
+                self._decided(verdict, request, None, "forbidden", reason=forbidden, shared=True)
                 self._inc("robotstxt/forbidden")
                 raise IgnoreRequest(f"Forbidden by robots.txt: {forbidden}")
 
@@ -206,7 +208,9 @@ class OptOutDownloaderMiddleware:
             self._decided(verdict, request, response, "dropped")
             self._inc("optout/response_dropped")
             raise OptOutReserved(verdict, response)
-        self._decided(verdict, request, response, self._action_kept)
+        self._decided(
+            verdict, request, response, self._action_kept, shared=verdict is site_evidence
+        )
         return response
 
     def _decided(
@@ -217,21 +221,15 @@ class OptOutDownloaderMiddleware:
         action: str,
         *,
         reason: str | None = None,
+        shared: bool = False,
     ) -> None:
-        """Count, log, signal and audit one decision."""
+        """Count, log, signal and audit one decision (``shared``: a site verdict)."""
         state = (
             "unknown"
             if verdict.reserved is None
             else ("reserved" if verdict.reserved else "unreserved")
         )
-        inc = self.stats.inc
-        inc(_VERDICT_KEYS[verdict.reserved])
-        for evidence in verdict.evidence:
-            family = evidence.family
-            key = _EVIDENCE_KEYS.get(family)
-            if key is None:
-                key = _EVIDENCE_KEYS[family] = f"optout/evidence_count/{family}"
-            inc(key)
+        self.stats.inc_each(self._stat_keys(verdict, shared))
         if self._log_decisions:
             by = verdict.decided_by
             logger.debug(
@@ -263,6 +261,24 @@ class OptOutDownloaderMiddleware:
                 status=None if response is None else response.status,
                 reason=reason,
             )
+
+    def _stat_keys(self, verdict: Verdict, shared: bool) -> tuple[str, ...]:
+        """The stats one decision counts: its verdict, and each evidence's family. Remembered
+        for a ``shared`` verdict (a site verdict, the same object for its whole path class)."""
+        found = self._verdict_stats.get(id(verdict))
+        if found is not None and found[0] is verdict:
+            return found[1]
+        keys = [_VERDICT_KEYS[verdict.reserved]]
+        for evidence in verdict.evidence:
+            family = evidence.family
+            key = _EVIDENCE_KEYS.get(family)
+            if key is None:
+                key = _EVIDENCE_KEYS[family] = f"optout/evidence_count/{family}"
+            keys.append(key)
+        built = tuple(keys)
+        if shared and len(verdict.evidence) <= _STAT_KEYS_MAX:
+            self._verdict_stats.put(id(verdict), (verdict, built))  # keeps the verdict alive
+        return built
 
     def _inc(self, key: str, count: int = 1) -> None:
         self.stats.inc(key, count)
@@ -310,6 +326,8 @@ _VERDICT_KEYS = {
     False: "optout/verdict_count/unreserved",
 }
 _EVIDENCE_KEYS: dict[str, str] = {}  # family -> its stats key, built once per family
+_STAT_MEMO = 2048  # verdicts whose stats keys are remembered
+_STAT_KEYS_MAX = 64  # evidence items beyond which a verdict's keys are not remembered
 _ORIGINS: dict[tuple[str, str], str | None] = {}  # (scheme, netloc) -> origin_of, None: invalid
 _ORIGINS_LIMIT = 1024
 
