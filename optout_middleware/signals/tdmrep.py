@@ -218,6 +218,8 @@ def _read_mechanism(
     carried: tuple[str | None, str],
 ) -> tuple[str | None, str]:
     """Append one mechanism's evidence; return the policy now current and where it was set."""
+    if not values and not policies:  # most pages: this mechanism is not used
+        return carried
     precedence, res_location, pol_location, split = _MECHANISMS[source]
     written = [p.strip() for p in policies if p.strip()]
     policy = _resolve(written[0], base) if written else None
