@@ -318,13 +318,13 @@ class AiprefSignal(SignalParser):
         winners = _winners(site, url, context)
         if not winners or parsed is None:
             return ()
-        records = site.robots_records(ROBOTS_FIELD, context)
         # The evidence depends on the winning rules, not on the URL: built once per file.
         key = (id(parsed), id(context), robots.url, tuple(id(r) for r, _ in winners))
         cached = self._built.get(key)
         if cached is not None:
             return cached[2]
-        scope, how = _scope(parsed, context.user_agent, records[0])
+        # Every applicable record comes from one place (a group or the preamble): any tells it.
+        scope, how = _scope(parsed, context.user_agent, winners[0][0])
         tie = ""
         if len(winners) > 1:
             lines = ", ".join(str(r.line) for r, _ in winners)
