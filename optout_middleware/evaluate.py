@@ -71,6 +71,7 @@ class Evaluator:
     __slots__ = (
         "_decisions",
         "_keyed",
+        "_per_url",
         "_response_signals",
         "_site_signals",
         "context",
@@ -95,10 +96,16 @@ class Evaluator:
             for s in self.signals
             if type(s).response_evidence is not SignalParser.response_evidence
         )
-        # Path classes need every site parser to name its rules; one that cannot (a custom
-        # parser without site_key) is asked per URL, and then nothing is shared.
-        keyed = all(type(s).site_key is not SignalParser.site_key for s in self._site_signals)
-        self._keyed = self._site_signals if keyed else None
+        # Path classes: the site parsers up to the first one that cannot name its rules (a
+        # custom parser without site_key) share one verdict per class; that one and those
+        # after it are asked per URL and added in order, so the evidence order never changes.
+        keyed: list[SignalParser] = []
+        for signal in self._site_signals:
+            if type(signal).site_key is SignalParser.site_key:
+                break
+            keyed.append(signal)
+        self._keyed = tuple(keyed)
+        self._per_url = self._site_signals[len(keyed) :]
         # id(site) -> (site, {keys: verdict}); the entry keeps its site alive, so no other
         # SiteFiles can take its id while it is remembered.
         self._decisions: Memo[int, tuple[SiteFiles, Memo[Hashable, Verdict]]] = Memo(
@@ -107,8 +114,13 @@ class Evaluator:
 
     def site_evidence(self, url: str, site: SiteFiles) -> tuple[Evidence, ...]:
         """Evidence from the origin's site files for ``url`` (known before download)."""
+        return self._evidence(self._site_signals, url, site)
+
+    def _evidence(
+        self, signals: tuple[SignalParser, ...], url: str, site: SiteFiles
+    ) -> tuple[Evidence, ...]:
         found: list[Evidence] = []
-        for signal in self._site_signals:
+        for signal in signals:
             found.extend(
                 _run(signal, "site_evidence", signal.site_evidence, site, url, self.context)
             )
@@ -125,14 +137,15 @@ class Evaluator:
         verdicts = entry[1]
         verdict = verdicts.get(keys)
         if verdict is None:
-            verdict = verdicts.put(keys, combine(self.purpose, self.site_evidence(url, site)))
+            shared = combine(self.purpose, self._evidence(self._keyed, url, site))
+            verdict = verdicts.put(keys, shared)
+        if self._per_url:
+            return extend(verdict, self._evidence(self._per_url, url, site))
         return verdict
 
     def _site_keys(self, url: str, site: SiteFiles) -> tuple[Hashable, ...] | None:
         """The path class of ``url``: every site parser's key, or None when one cannot say."""
         signals = self._keyed
-        if signals is None:
-            return None
         context = self.context
         keys = []
         for signal in signals:

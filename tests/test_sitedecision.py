@@ -12,12 +12,14 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optout_middleware.evaluate import Evaluator, builtin_signals
 from optout_middleware.inputs import Context, ResponseView, SiteFiles
 from optout_middleware.plugin import SignalParser
+from optout_middleware.signals.robotsai import RobotsSignal
 from optout_middleware.testing import make_response, make_site
 from optout_middleware.verdict import Evidence, Purpose, combine, disallows
 
@@ -202,6 +204,39 @@ def test_a_family_without_site_key_is_asked_per_url_and_verdicts_stay_right() ->
         )
     assert custom.calls == 8  # 4 URLs, each once per side of the comparison
     assert evaluator.before_download(ORIGIN + "/secret", site).decided_by is not None
+
+
+class _CountingRobots(RobotsSignal):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def site_evidence(self, site: SiteFiles, url: str, context: Context) -> Iterable[Evidence]:
+        self.calls += 1
+        return super().site_evidence(site, url, context)
+
+
+@pytest.mark.parametrize("where", [0, 1, 5])
+def test_a_family_without_site_key_keeps_the_order_and_the_families_before_it_shared(
+    where: int,
+) -> None:
+    """The families before the first one without site_key are decided per path class; that
+    one and those after it per URL, so the evidence keeps the order of the signals."""
+    site = make_site(ORIGIN + "/", robots="User-agent: GPTBot\nDisallow: /a\n")
+    robots, custom = _CountingRobots(), _NoKey()
+    signals: list[SignalParser] = [robots, *builtin_signals()[1:]]
+    signals.insert(where, custom)
+    evaluator = Evaluator("train-ai", Context(), signals)
+    paths = ["/a/1", "/a/2", "/b", "/c/secret", "/a/secret"]
+    for path in paths:
+        expected = _plain(evaluator, ORIGIN + path, site)
+        robots.calls = 0
+        assert evaluator.before_download(ORIGIN + path, site) == expected
+    assert custom.calls == 2 * len(paths)
+    robots.calls = 0
+    for path in paths:
+        evaluator.before_download(ORIGIN + path, site)
+    assert robots.calls == (len(paths) if where == 0 else 0)  # after it: per URL
 
 
 def test_a_custom_family_with_site_key_joins_the_path_class() -> None:
