@@ -101,14 +101,66 @@ class Record:
     line: int
 
 
-@dataclass(frozen=True, slots=True)
-class Group:
-    """One group (or several merged for one agent): its agents, rules and extension records."""
+# An Allow/Disallow line not compiled yet: (allow, value as written, line). Tuples of atoms are
+# left alone by the garbage collector, and most groups (search engines' bots) are never asked for.
+_RawRule = tuple[bool, str, int]
 
-    agents: tuple[str, ...]
-    rules: tuple[Rule, ...]
-    records: tuple[Record, ...]
-    line: int
+
+class Group:
+    """One group (or several merged for one agent): its agents, rules and extension records.
+
+    The rules of a parsed group are compiled (:func:`make_rule`) on first use of ``rules``: a
+    crawl asks for its own group, ``*`` and the AI tokens' groups, so the others stay as
+    compact tuples that cost the garbage collector nothing.
+    """
+
+    __slots__ = ("_patterns", "_raw", "_rules", "agents", "line", "records")
+
+    def __init__(
+        self,
+        agents: tuple[str, ...],
+        rules: tuple[Rule, ...] = (),
+        records: tuple[Record, ...] = (),
+        line: int = 0,
+        *,
+        raw: tuple[_RawRule, ...] = (),
+        patterns: dict[str, PathPattern] | None = None,
+    ) -> None:
+        self.agents = agents
+        self.records = records
+        self.line = line
+        self._rules: tuple[Rule, ...] | None = None if raw else tuple(rules)
+        self._raw = raw
+        self._patterns = patterns  # shared by the groups of one file: equal patterns built once
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """The group's Allow/Disallow rules, in file order."""
+        rules = self._rules
+        if rules is None:
+            patterns = self._patterns
+            rules = self._rules = tuple(make_rule(a, v, n, patterns) for a, v, n in self._raw)
+            self._raw = ()
+        return rules
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Group):
+            return NotImplemented
+        return (self.agents, self.rules, self.records, self.line) == (
+            other.agents,
+            other.rules,
+            other.records,
+            other.line,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.agents, self.line))
+
+    def __repr__(self) -> str:
+        return (
+            f"Group(agents={self.agents!r}, rules={self.rules!r}, records={self.records!r}, "
+            f"line={self.line!r})"
+        )
 
 
 def agent_key(value: str) -> str:
@@ -356,7 +408,7 @@ def parse(body: bytes | str) -> RobotsTxt:
     ignored: list[Rule] = []
     patterns: dict[str, PathPattern] = {}
     agents: list[str] = []
-    rules: list[Rule] = []
+    rules: list[_RawRule] = []
     records: list[Record] = []
     start = 0  # line of the current group's first User-agent; 0: no group yet
     after_rule = False
@@ -382,19 +434,18 @@ def parse(body: bytes | str) -> RobotsTxt:
             field, value = known, words[1]
         if field == _UA:  # the common fields first
             if start and after_rule:
-                groups.append(Group(tuple(agents), tuple(rules), tuple(records), start))
+                groups.append(_group(agents, rules, records, start, patterns))
                 agents, rules, records = [], [], []
             if not agents:
                 start = number
             agents.append(value)
             after_rule = False
         elif field in (_ALLOW, _DISALLOW):
-            rule = make_rule(field == _ALLOW, value, number, patterns)
             if start:
-                rules.append(rule)
+                rules.append((field == _ALLOW, value, number))
                 after_rule = True
             else:
-                ignored.append(rule)
+                ignored.append(make_rule(field == _ALLOW, value, number, patterns))
         elif field == _SITEMAP:
             if value:
                 sitemaps.append(value)
@@ -403,7 +454,17 @@ def parse(body: bytes | str) -> RobotsTxt:
         else:
             preamble.append(Record(field, value, number))
     if start:
-        groups.append(Group(tuple(agents), tuple(rules), tuple(records), start))
+        groups.append(_group(agents, rules, records, start, patterns))
     return RobotsTxt(
         groups, preamble, sitemaps, ignored_rules=ignored, size=size, truncated=truncated
     )
+
+
+def _group(
+    agents: list[str],
+    rules: list[_RawRule],
+    records: list[Record],
+    line: int,
+    patterns: dict[str, PathPattern],
+) -> Group:
+    return Group(tuple(agents), (), tuple(records), line, raw=tuple(rules), patterns=patterns)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from pydispatch import dispatcher  # type: ignore[import-untyped]
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.httpobj import urlparse_cached
@@ -21,6 +22,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from optout_middleware.errors import ConfigError
 from optout_middleware.evaluate import Evaluator, builtin_signals
 from optout_middleware.inputs import ResponseView, SiteFiles
+from optout_middleware.memo import Memo
 from optout_middleware.plugin import SignalParser, load_signals
 from optout_middleware.signals.rsl import RslSignal, page_associations
 from optout_middleware.sitepolicy import (
@@ -29,7 +31,7 @@ from optout_middleware.sitepolicy import (
     origin_of,
     robots_forbids,
 )
-from optout_middleware.verdict import Evidence, Verdict
+from optout_middleware.verdict import Verdict, extend
 
 from .audit import AuditWriter
 from .config import OptOutConfig
@@ -55,7 +57,7 @@ __all__ = ["OptOutDownloaderMiddleware", "OptOutReserved", "build_signals", "sit
 
 logger = logging.getLogger(__name__)
 
-SITE_EVIDENCE_KEY = "_optout_site_evidence"  # site-level evidence, reused after download
+SITE_EVIDENCE_KEY = "_optout_site_evidence"  # the site-level verdict, extended after download
 DEFERRED_KEY = "_optout_deferred"  # drop mode: reserved before download, but the page may lift it
 _DEFERRED_DROPPED = (
     "reserved before download by evidence the page could supersede; fetched to decide, and "
@@ -122,7 +124,8 @@ class OptOutDownloaderMiddleware:
       ``optout/exempt``); with ROBOTSTXT_OBEY the crawler's own robots.txt rules still apply;
     * ``dont_obey_robotstxt`` (bool): skip the crawler's own robots.txt rules (Scrapy's key);
       opt-out signals, robots.txt AI groups included, still apply;
-    * ``optout`` (dict, set after download): the verdict, ``Verdict.to_dict()``;
+    * ``optout`` (dict, set after download): the verdict, ``Verdict.shared_dict()`` (the
+      ``to_dict()`` shared by every response with the same verdict: copy before changing);
     * ``_optout_sitefile``, ``_optout_site_evidence``, ``_optout_received``,
       ``_optout_deferred``: private.
     """
@@ -162,6 +165,7 @@ class OptOutDownloaderMiddleware:
             self.audit.write_header(crawl_header(crawler, config, parsers))
         self._log_decisions = debug_reaches_a_handler(logger)
         self._drop = config.action == "drop"
+        self._verdict_stats: Memo[int, tuple[Verdict, tuple[str, ...]]] = Memo(_STAT_MEMO)
         self._action_kept = "tagged" if config.action == "tag" else "passed"
         self.embedded = (  # page to image: a page's noai/noimageai reaches its images
             EmbeddedImages.for_crawler(crawler) if "robots-meta" in config.signal_families else None
@@ -202,20 +206,20 @@ class OptOutDownloaderMiddleware:
             verdict = Verdict(self.config.purpose, None)
         else:
             verdict = self.evaluator.before_download(request.url, site)
-            meta[SITE_EVIDENCE_KEY] = verdict.evidence
+            meta[SITE_EVIDENCE_KEY] = verdict
             meta.pop(DEFERRED_KEY, None)  # a redirect's new request inherits its source's meta
             if verdict.reserved and self._drop:
                 if verdict.overridable:  # the page's own signals may lift it: fetch, then decide
                     meta[DEFERRED_KEY] = True
                     self._inc("optout/request_deferred")
                 else:
-                    self._decided(verdict, request, None, "dropped")
+                    self._decided(verdict, request, None, "dropped", shared=True)
                     self._inc("optout/request_dropped")
                     raise OptOutReserved(verdict)
         if obey:
             forbidden = self._robots_forbid(site, request.url)
             if forbidden is not None:
-                self._decided(verdict, request, None, "forbidden", reason=forbidden)
+                self._decided(verdict, request, None, "forbidden", reason=forbidden, shared=True)
                 self._inc("robotstxt/forbidden")
                 raise IgnoreRequest(f"Forbidden by robots.txt: {forbidden}")
 
@@ -252,8 +256,8 @@ class OptOutDownloaderMiddleware:
         embedded = self.embedded
         if embedded is not None and (extra := embedded.evidence(request, view)):
             if site_evidence is None:
-                site_evidence = self.evaluator.site_evidence(view.url, site)
-            site_evidence = (*site_evidence, *extra)
+                site_evidence = self.evaluator.before_download(view.url, site)
+            site_evidence = extend(site_evidence, extra)
         if self.rsl is not None:  # a page that links RSL documents waits for them (rare)
             urls = [a.url for a in page_associations(view) if a.url and a.inline is None]
             if urls:
@@ -266,7 +270,7 @@ class OptOutDownloaderMiddleware:
         response: Response,
         view: ResponseView,
         site: SiteFiles,
-        site_evidence: tuple[Evidence, ...] | None,
+        site_evidence: Verdict | None,
         *,
         urls: list[str],
     ) -> Response:
@@ -280,11 +284,11 @@ class OptOutDownloaderMiddleware:
         response: Response,
         view: ResponseView,
         site: SiteFiles,
-        site_evidence: tuple[Evidence, ...] | None,
+        site_evidence: Verdict | None,
     ) -> Response:
         meta = request.meta
         verdict = self.evaluator.after_download(view, site, site_evidence)
-        meta["optout"] = verdict.to_dict()
+        meta["optout"] = verdict.shared_dict()  # built once per verdict, shared: read-only
         embedded = self.embedded
         if embedded is not None:
             embedded.page_seen(meta, view, self.evaluator.context, verdict.evidence)
@@ -307,6 +311,7 @@ class OptOutDownloaderMiddleware:
             response,
             self._action_kept,
             reason=_DEFERRED_LIFTED if deferred else None,
+            shared=verdict is site_evidence,
         )
         return response
 
@@ -318,21 +323,15 @@ class OptOutDownloaderMiddleware:
         action: str,
         *,
         reason: str | None = None,
+        shared: bool = False,
     ) -> None:
-        """Count, log, signal and audit one decision."""
+        """Count, log, signal and audit one decision (``shared``: a site verdict)."""
         state = (
             "unknown"
             if verdict.reserved is None
             else ("reserved" if verdict.reserved else "unreserved")
         )
-        inc = self.stats.inc
-        inc(_VERDICT_KEYS[verdict.reserved])
-        for evidence in verdict.evidence:
-            family = evidence.family
-            key = _EVIDENCE_KEYS.get(family)
-            if key is None:
-                key = _EVIDENCE_KEYS[family] = f"optout/evidence_count/{family}"
-            inc(key)
+        self.stats.inc_each(self._stat_keys(verdict, shared))
         if self._log_decisions:
             by = verdict.decided_by
             logger.debug(
@@ -347,13 +346,14 @@ class OptOutDownloaderMiddleware:
                 },
                 extra={"spider": self.crawler.spider},
             )
-        self.crawler.signals.send_catch_log(
-            signal=optout_decided,
-            verdict=verdict,
-            request=request,
-            response=response,
-            action=action,
-        )
+        if has_receivers(self.crawler.signals.sender, optout_decided):
+            self.crawler.signals.send_catch_log(
+                signal=optout_decided,
+                verdict=verdict,
+                request=request,
+                response=response,
+                action=action,
+            )
         if self.audit is not None:
             self.audit.write(
                 request.url,
@@ -364,8 +364,44 @@ class OptOutDownloaderMiddleware:
                 reason=reason,
             )
 
+    def _stat_keys(self, verdict: Verdict, shared: bool) -> tuple[str, ...]:
+        """The stats one decision counts: its verdict, and each evidence's family. Remembered
+        for a ``shared`` verdict (a site verdict, the same object for its whole path class)."""
+        found = self._verdict_stats.get(id(verdict))
+        if found is not None and found[0] is verdict:
+            return found[1]
+        keys = [_VERDICT_KEYS[verdict.reserved]]
+        for evidence in verdict.evidence:
+            family = evidence.family
+            key = _EVIDENCE_KEYS.get(family)
+            if key is None:
+                key = _EVIDENCE_KEYS[family] = f"optout/evidence_count/{family}"
+            keys.append(key)
+        built = tuple(keys)
+        if shared and len(verdict.evidence) <= _STAT_KEYS_MAX:
+            self._verdict_stats.put(id(verdict), (verdict, built))  # keeps the verdict alive
+        return built
+
     def _inc(self, key: str, count: int = 1) -> None:
         self.stats.inc(key, count)
+
+
+def has_receivers(sender: object, signal: object) -> bool:
+    """Whether a handler is connected for ``signal`` (from ``sender`` or from any sender).
+
+    Sending costs several microseconds per page even to nobody; this asks PyDispatcher's
+    connection table (what ``send_catch_log`` reads) in well under one. If that table is not
+    where PyDispatcher kept it, the answer is yes: the signal is then always sent.
+    """
+    try:
+        connections = dispatcher.connections
+        for key in (id(sender), id(dispatcher.Any)):
+            by_signal = connections.get(key)
+            if by_signal and (by_signal.get(signal) or by_signal.get(dispatcher.Any)):
+                return True
+    except (AttributeError, TypeError):
+        return True
+    return False
 
 
 def debug_reaches_a_handler(log: logging.Logger) -> bool:
@@ -392,6 +428,8 @@ _VERDICT_KEYS = {
     False: "optout/verdict_count/unreserved",
 }
 _EVIDENCE_KEYS: dict[str, str] = {}  # family -> its stats key, built once per family
+_STAT_MEMO = 2048  # verdicts whose stats keys are remembered
+_STAT_KEYS_MAX = 64  # evidence items beyond which a verdict's keys are not remembered
 _ORIGINS: dict[tuple[str, str], str | None] = {}  # (scheme, netloc) -> origin_of, None: invalid
 _ORIGINS_LIMIT = 1024
 

@@ -46,7 +46,7 @@ from optout_middleware.plugin import SignalParser
 from optout_middleware.verdict import Evidence, Purpose, Stance
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Hashable, Iterable
 
     from optout_middleware.formats.robotstxt import Record, RobotsTxt
     from optout_middleware.formats.sfv import BareItem, Member
@@ -319,18 +319,16 @@ class AiprefSignal(SignalParser):
         """
         robots = site.robots
         parsed = robots.parsed
-        records = site.robots_records(ROBOTS_FIELD, context)
-        if not records or parsed is None or not parsed.allowed(url, context.user_agent):
-            return ()
-        winners = self._rules(parsed, context, records).winners(request_target(url))
-        if not winners:
+        winners = self._winners(site, url, context)
+        if not winners or parsed is None:
             return ()
         # The evidence depends on the winning rules, not on the URL: built once per file.
         key = (id(parsed), id(context), robots.url, tuple(id(r) for r, _ in winners))
         cached = self._built.get(key)
         if cached is not None:
             return cached[2]
-        scope, how = _scope(parsed, context.user_agent, records[0])
+        # Every applicable record comes from one place (a group or the preamble): any tells it.
+        scope, how = _scope(parsed, context.user_agent, winners[0][0])
         tie = ""
         if len(winners) > 1:
             lines = ", ".join(str(r.line) for r, _ in winners)
@@ -356,6 +354,21 @@ class AiprefSignal(SignalParser):
             )
         evidence = tuple(found)
         return self._built.put(key, (parsed, context, evidence))[2]
+
+    def site_key(self, site: SiteFiles, url: str, context: Context) -> Hashable | None:
+        """The lines of the winning ``Content-Usage`` rules (none for an uncrawlable URL)."""
+        return tuple(record.line for record, _ in self._winners(site, url, context))
+
+    def _winners(
+        self, site: SiteFiles, url: str, context: Context
+    ) -> list[tuple[Record, UsageRule]]:
+        """The ``Content-Usage`` records that apply to ``url``: the longest matching path wins,
+        equally long ones all apply (:meth:`site_evidence`); none for an uncrawlable URL."""
+        parsed = site.robots.parsed
+        records = site.robots_records(ROBOTS_FIELD, context)
+        if not records or parsed is None or not parsed.allowed(url, context.user_agent):
+            return []
+        return self._rules(parsed, context, records).winners(request_target(url))
 
     def _rules(self, parsed: RobotsTxt, context: Context, records: tuple[Record, ...]) -> _Rules:
         """The group's rules parsed and indexed once per file and context (review F5: parsing
