@@ -175,7 +175,7 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m("agent-names-case-sensitive", "formats/robotstxt.py",
        'return " ".join(token.group().lower().split())', 'return " ".join(token.group().split())',
        "test_robotstxt.py"),
-    _m("aipref-legacy-yes-honoured", "signals/aipref.py",
+    _m("aipref-legacy-yes-honoured", "signals/aiprefvocab.py",
        "            if stance is Stance.ALLOWED:\n", "            if False:\n", "test_aipref.py"),
     _m("meta-utf16-declaration-believed", "formats/htmlhead.py",
        'return "utf-8"  # HTML: a UTF-16 declaration', 'return codec  # HTML: a UTF-16 declaration',
