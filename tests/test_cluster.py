@@ -160,7 +160,8 @@ def test_cluster_fetches_each_page_once_and_no_reserved_page(
 def test_cluster_audit_names_each_worker_and_merges_with_sort(
     shared_run: tuple[list[Worker], dict[str, float]], tmp_path: Path
 ) -> None:
-    """Every record names its worker; ``LC_ALL=C sort -m`` merges the files in time order."""
+    """Every record names its worker; ``LC_ALL=C sort -m`` merges the files in time order, each
+    worker's crawl header included (it leads with ``time`` too)."""
     workers, _ = shared_run
     records = {w.name: w.audit_records() for w in workers}
     assert all(r["worker"] == name for name, rs in records.items() for r in rs)
@@ -170,10 +171,13 @@ def test_cluster_audit_names_each_worker_and_merges_with_sort(
         check=True,
         env={"LC_ALL": "C"},
     ).stdout.decode()
-    lines = [json.loads(line) for line in merged.splitlines()]
-    assert len(lines) == sum(len(rs) for rs in records.values())
-    times = [r["time"] for r in lines]
+    every = [json.loads(line) for line in merged.splitlines()]
+    times = [r["time"] for r in every]
     assert times == sorted(times)
+    headers = [r for r in every if r.get("type") == "crawl"]
+    assert sorted(r["worker"] for r in headers) == sorted(w.name for w in workers)
+    lines = [r for r in every if r.get("type") != "crawl"]
+    assert len(lines) == sum(len(rs) for rs in records.values())
     dropped = {r["url"] for r in lines if r["action"] == "dropped" or r["action"] == "forbidden"}
     assert any(url.endswith("/private/x") for url in dropped)
 

@@ -121,7 +121,8 @@ def test_reused_copy_evidence_says_so_and_the_copy_decides() -> None:
     verdict = combine(OptOutConfig().purpose, found)
     assert verdict.reserved is True
     assert verdict.decided_by is found[1]
-    assert verdict_for(url=URL + "open", site=site).reserved is False  # not a complete disallow
+    # Not a complete disallow: an Allow in an AI group is crawl permission with no stance (F6).
+    assert verdict_for(url=URL + "open", site=site).reserved is None
 
 
 # --- the cache ------------------------------------------------------------------------------

@@ -339,8 +339,8 @@ def test_keep_writes_exactly_the_unreserved_records(
     out = tmp_path / out_name
     found = {r.url: r.reserved for r in check_warc([str(path)], keep=str(out))}
     assert found == {
-        SITE + "/robots.txt": False,  # GPTBot's group matches no rule: allowed
-        SITE + "/open.html": False,
+        SITE + "/robots.txt": None,  # GPTBot's group matches no rule: no stance (review F6)
+        SITE + "/open.html": None,
         SITE + "/private/a.html": True,
         SITE + "/noai.html": True,
     }

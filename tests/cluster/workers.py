@@ -47,9 +47,11 @@ class Worker:
         return self.directory / "audit.jsonl"
 
     def audit_records(self) -> list[dict[str, Any]]:
+        """The decisions in this worker's audit file (its crawl header left out)."""
         if not self.audit.exists():
             return []
-        return [json.loads(line) for line in self.audit.read_text(encoding="utf-8").splitlines()]
+        lines = self.audit.read_text(encoding="utf-8").splitlines()
+        return [r for r in map(json.loads, lines) if r.get("type") != "crawl"]
 
     def stat(self, key: str) -> int:
         return int(self.stats.get(key, 0))
