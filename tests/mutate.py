@@ -85,8 +85,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m("retry-default-60", "middlewares/config.py",
        '"OPTOUT_UNREACHABLE_RETRY_SECS": 600,', '"OPTOUT_UNREACHABLE_RETRY_SECS": 60,',
        "test_middleware_config.py", "test_review_wiring.py"),
-    _m("obey-ignores-fail-open", "middlewares/downloader.py",
-       "if robots.state is FileState.UNREACHABLE and self.config.robotstxt_fail_closed:",
+    _m("obey-ignores-fail-open", "sitepolicy/permission.py",
+       "if robots.state is FileState.UNREACHABLE and fail_closed:",
        "if robots.state is FileState.UNREACHABLE:",
        "test_middleware_sitefiles.py", "test_review_wiring.py"),
     _m("custom-parser-does-not-replace", "middlewares/downloader.py",
@@ -99,7 +99,7 @@ MUTATIONS: tuple[Mutation, ...] = (
        "        if site_evidence is None:  # not seen by process_request: an earlier middleware"
        " answered\n            return response\n",
        "test_middleware_responses.py", "test_review_wiring.py"),
-    _m("cache-size-ignored", "middlewares/downloader.py",
+    _m("cache-size-ignored", "middlewares/redis_cache.py",
        "LruPolicyCache(config.cache_size,", "LruPolicyCache(10_000,",
        "test_middleware_sitefiles.py", "test_review_wiring.py"),
     # robots.txt AI groups and ai.txt (M9, M10, F6)
