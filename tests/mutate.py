@@ -89,7 +89,7 @@ MUTATIONS: tuple[Mutation, ...] = (
        "if robots.state is FileState.UNREACHABLE and fail_closed:",
        "if robots.state is FileState.UNREACHABLE:",
        "test_middleware_sitefiles.py", "test_review_wiring.py"),
-    _m("custom-parser-does-not-replace", "middlewares/downloader.py",
+    _m("custom-parser-does-not-replace", "middlewares/parsers.py",
        "builtin = [s for s in builtin_signals(config.signal_families) if s.family not in "
        "replaced]", "builtin = list(builtin_signals(config.signal_families))",
        "test_plugin.py", "test_middleware_config.py", "test_review_wiring.py"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydispatch import dispatcher
 from scrapy.signalmanager import SignalManager
 
-from optout_middleware.middlewares.downloader import has_receivers
+from optout_middleware.middlewares.listeners import has_receivers
 from optout_middleware.middlewares.signals import optout_decided
 
 

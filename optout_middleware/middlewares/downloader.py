@@ -14,16 +14,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from pydispatch import dispatcher  # type: ignore[import-untyped]
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.httpobj import urlparse_cached
 
-from optout_middleware.errors import ConfigError
-from optout_middleware.evaluate import Evaluator, builtin_signals
+from optout_middleware.evaluate import Evaluator
 from optout_middleware.inputs import ResponseView, SiteFiles
 from optout_middleware.memo import Memo
-from optout_middleware.plugin import SignalParser, load_signals
 from optout_middleware.signals.rsl import RslSignal, page_associations
 from optout_middleware.sitepolicy import (
     SITE_FILE_PATHS,
@@ -38,6 +35,8 @@ from .config import OptOutConfig
 from .crawlinfo import crawl_header
 from .embedded import EmbeddedImages
 from .fetch import SITEFILE_META_KEY, SiteFileFetcher
+from .listeners import debug_reaches_a_handler, has_receivers
+from .parsers import build_signals, site_file_kinds
 from .redis_cache import ClusterConfig, build_policy_cache
 from .rslfetch import RslDocumentFetcher
 from .signals import optout_decided
@@ -53,7 +52,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 
-__all__ = ["OptOutDownloaderMiddleware", "OptOutReserved", "build_signals", "site_file_kinds"]
+__all__ = ["OptOutDownloaderMiddleware", "OptOutReserved"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,14 +69,6 @@ _DEFERRED_LIFTED = (
 _SITE_FILE_PATHS = frozenset(SITE_FILE_PATHS.values())
 _HTTP = frozenset({"http", "https"})
 # Site files each built-in family reads; a custom family may read any of them.
-_FAMILY_FILES: dict[str, tuple[str, ...]] = {
-    "robotstxt": ("robots",),
-    "aipref": ("robots",),  # Content-Usage records
-    "content-signal": ("robots",),  # Content-Signal records
-    "tdmrep": ("tdmrep",),
-    "aitxt": ("aitxt",),
-    "rsl": ("robots",),  # License: lines name the RSL documents
-}
 
 
 class OptOutReserved(IgnoreRequest):
@@ -92,27 +83,6 @@ class OptOutReserved(IgnoreRequest):
         super().__init__(f"{verdict.purpose.value} reserved{reason}")
         self.verdict = verdict
         self.response = response
-
-
-def build_signals(config: OptOutConfig) -> list[SignalParser]:
-    """Built-in parsers of the enabled families, then custom ones (a custom parser with a
-    built-in family name replaces the built-in one)."""
-    try:
-        custom = load_signals(config.signals)
-    except ConfigError as exc:
-        raise ConfigError(f"setting OPTOUT_SIGNALS={list(config.signals)!r}: {exc}") from exc
-    replaced = {s.family for s in custom}
-    builtin = [s for s in builtin_signals(config.signal_families) if s.family not in replaced]
-    return [*builtin, *custom]
-
-
-def site_file_kinds(config: OptOutConfig, parsers: list[SignalParser]) -> tuple[str, ...]:
-    """The site files this crawl needs, in fetch order."""
-    wanted = {"robots"} if config.robotstxt_obey else set()
-    for parser in parsers:
-        if type(parser).site_evidence is not SignalParser.site_evidence:
-            wanted.update(_FAMILY_FILES.get(parser.family, tuple(SITE_FILE_PATHS)))
-    return tuple(kind for kind in SITE_FILE_PATHS if kind in wanted)
 
 
 class OptOutDownloaderMiddleware:
@@ -384,41 +354,6 @@ class OptOutDownloaderMiddleware:
 
     def _inc(self, key: str, count: int = 1) -> None:
         self.stats.inc(key, count)
-
-
-def has_receivers(sender: object, signal: object) -> bool:
-    """Whether a handler is connected for ``signal`` (from ``sender`` or from any sender).
-
-    Sending costs several microseconds per page even to nobody; this asks PyDispatcher's
-    connection table (what ``send_catch_log`` reads) in well under one. If that table is not
-    where PyDispatcher kept it, the answer is yes: the signal is then always sent.
-    """
-    try:
-        connections = dispatcher.connections
-        for key in (id(sender), id(dispatcher.Any)):
-            by_signal = connections.get(key)
-            if by_signal and (by_signal.get(signal) or by_signal.get(dispatcher.Any)):
-                return True
-    except (AttributeError, TypeError):
-        return True
-    return False
-
-
-def debug_reaches_a_handler(log: logging.Logger) -> bool:
-    """Whether a DEBUG record from ``log`` would be emitted anywhere.
-
-    Scrapy leaves the root logger at DEBUG and applies LOG_LEVEL on its handler, so
-    ``isEnabledFor(DEBUG)`` is true even at LOG_LEVEL="INFO", and each message would still
-    build a LogRecord (about 10 us) that no handler takes.
-    """
-    if not log.isEnabledFor(logging.DEBUG):
-        return False
-    current: logging.Logger | None = log
-    while current is not None:
-        if any(handler.level <= logging.DEBUG for handler in current.handlers):
-            return True
-        current = current.parent if current.propagate else None
-    return False
 
 
 _NO_SITE = SiteFiles()
