@@ -1,7 +1,8 @@
 """One measured crawl, in a fresh process: ``python -m bench.crawl MODE URLS_FILE``.
 
 MODE ``scrapy``: Scrapy's own RobotsTxtMiddleware (``ROBOTSTXT_OBEY=True``), nothing else.
-MODE ``optout``: the optout add-on with every signal family; ``ROBOTSTXT_OBEY=True`` so it
+MODE ``optout`` (or ``baseline``: the same, run by bench.crawlbench with an older source tree
+first on ``PYTHONPATH``): the optout add-on with every signal family; ``ROBOTSTXT_OBEY=True`` so it
 replaces Scrapy's middleware and enforces robots.txt itself; ``OPTOUT_ACTION="tag"`` so that
 reserved pages are still downloaded and parsed, and both modes process the same pages.
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MODES", "main", "settings_for"]
 
-MODES = ("scrapy", "optout")
+MODES = ("scrapy", "optout", "baseline")
 USER_AGENT = "BenchBot/1.0 (+https://example.invalid/bench)"
 _STAT_PREFIXES = (
     "robotstxt/",
@@ -59,7 +60,7 @@ def settings_for(mode: str, concurrency: int) -> dict[str, Any]:
         "TELNETCONSOLE_ENABLED": False,
         "STATS_DUMP": False,
     }
-    if mode == "optout":
+    if mode in ("optout", "baseline"):  # baseline: an older tree first on PYTHONPATH
         settings["ADDONS"] = {"optout_middleware.OptOutAddon": 0}
         settings["OPTOUT_ACTION"] = "tag"
     elif mode != "scrapy":

@@ -10,6 +10,7 @@ server reports how often each site file was requested per origin.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -66,8 +67,13 @@ def _crawl(
     *,
     parse: bool,
     profile: Path | None = None,
+    baseline: Path | None = None,
 ) -> dict[str, Any]:
     _control(control, "/reset")
+    env = None
+    if mode == "baseline":
+        assert baseline is not None
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(baseline), str(root)])}
     command = [sys.executable, "-m", "bench.crawl", mode, str(urls_file)]
     command.append(f"--concurrency={concurrency}")
     if parse:
@@ -81,6 +87,7 @@ def _crawl(
         text=True,
         timeout=600,
         check=False,
+        env=env,
     )
     lines = done.stdout.strip().splitlines()
     result: dict[str, Any] = json.loads(lines[-1]) if lines else {}
@@ -114,8 +121,14 @@ def crawl_overhead(
     parse: bool,
     profile: bool,
     log: Callable[[str], None],
+    baseline: Path | None = None,
 ) -> dict[str, Any]:
-    """Alternated crawls of both modes; ratios per adjacent pair, and site-file request counts."""
+    """Alternated crawls of both modes; ratios per adjacent pair, and site-file request counts.
+
+    With ``baseline`` (an older source tree) a third mode runs the add-on from that tree in
+    every round, so the old and new ratios come from one run under the same load.
+    """
+    modes = (*_MODES, "baseline") if baseline is not None else _MODES
     with site_server(root, origins, pages) as control, tempfile.TemporaryDirectory() as tmp:
         urls = _control(control, "/urls")
         urls_file = Path(tmp) / "urls.json"
@@ -123,16 +136,20 @@ def crawl_overhead(
         if warmup:  # compiles bytecode and warms the server's sockets; not reported
             warm_file = Path(tmp) / "warm.json"
             warm_file.write_text(json.dumps(urls[: origins * 4]))
-            for mode in _MODES:
-                _crawl(root, mode, warm_file, concurrency, control, parse=parse)
+            for mode in modes:
+                _crawl(root, mode, warm_file, concurrency, control, parse=parse, baseline=baseline)
         runs: list[dict[str, Any]] = []
         ratios: list[float] = []
         cpu_ratios: list[float] = []
+        base_ratios: list[float] = []
+        base_cpu_ratios: list[float] = []
         for pair in range(pairs):
-            order = _MODES if pair % 2 == 0 else _MODES[::-1]
+            order = modes if pair % 2 == 0 else modes[::-1]
             done = {}
             for mode in order:
-                result = _crawl(root, mode, urls_file, concurrency, control, parse=parse)
+                result = _crawl(
+                    root, mode, urls_file, concurrency, control, parse=parse, baseline=baseline
+                )
                 result["pair"] = pair
                 runs.append(result)
                 done[mode] = result
@@ -143,6 +160,10 @@ def crawl_overhead(
                 )
             ratios.append(done["optout"]["pages_per_sec"] / done["scrapy"]["pages_per_sec"])
             cpu_ratios.append(done["scrapy"]["cpu_us_per_page"] / done["optout"]["cpu_us_per_page"])
+            if "baseline" in done:
+                base = done["baseline"]
+                base_ratios.append(base["pages_per_sec"] / done["scrapy"]["pages_per_sec"])
+                base_cpu_ratios.append(done["scrapy"]["cpu_us_per_page"] / base["cpu_us_per_page"])
         profiled = None
         if profile:
             from bench.profiling import summarise  # noqa: PLC0415
@@ -164,10 +185,14 @@ def crawl_overhead(
         "ratio": spread(ratios),
         "cpu_ratio": spread(cpu_ratios),
         "ratios": ratios,
+        "baseline_tree": str(baseline) if baseline is not None else None,
+        "baseline_ratio": spread(base_ratios) if base_ratios else None,
+        "baseline_cpu_ratio": spread(base_cpu_ratios) if base_cpu_ratios else None,
+        "baseline_ratios": base_ratios,
         "runs": runs,
         "profile": profiled,
     }
-    for mode in _MODES:
+    for mode in modes:
         mine = [r for r in runs if r["mode"] == mode]
         summary[mode] = {
             "pages": sorted({r["pages"] for r in mine}),

@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import math
 import random
 import sys
 
 from bench.imagegen import jpeg, png, store, xmp_packet
-from bench.server import _bind_all, _response, _Server
+from bench.server import _response, serve_site
 from bench.sitegen import html_page
 
 __all__ = ["build_image_site", "main"]
@@ -75,21 +74,7 @@ def build_image_site(
 
 
 async def _serve(origins: int, pages: int, images: int, seed: str) -> None:
-    for _attempt in range(20):
-        first = await asyncio.start_server(lambda r, w: None, "127.0.0.2", 0)
-        port = first.sockets[0].getsockname()[1]
-        first.close()
-        await first.wait_closed()
-        site, urls = build_image_site(origins, pages, images, port, seed)
-        server = _Server(site, urls)
-        if await _bind_all(server, port):
-            break
-    else:
-        raise SystemExit("no free port shared by every loopback host")
-    control = await asyncio.start_server(server.control, "127.0.0.1", 0)
-    control_port = control.sockets[0].getsockname()[1]
-    print(json.dumps({"port": port, "control": f"http://127.0.0.1:{control_port}"}), flush=True)
-    await asyncio.Event().wait()
+    await serve_site(lambda port: build_image_site(origins, pages, images, port, seed))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,6 +15,7 @@ import random
 import tracemalloc
 from typing import TYPE_CHECKING, Any
 
+from bench.baseline import PACKAGE, import_from
 from bench.sitegen import ai_txt, robots_txt, tdmrep_json
 
 if TYPE_CHECKING:
@@ -42,17 +43,18 @@ def _pool() -> list[tuple[str, bytes | None]]:
     return entries
 
 
-def policy_cache_memory(*, origins: int, log: Callable[[str], None]) -> dict[str, Any]:
-    """Retained bytes per cached origin, and the peak while filling the cache."""
-    from optout_middleware.evaluate import Evaluator, builtin_signals  # noqa: PLC0415
-    from optout_middleware.inputs import Context  # noqa: PLC0415
-    from optout_middleware.sitepolicy import (  # noqa: PLC0415
-        FetchResult,
-        LruPolicyCache,
-        build_site_files,
-        read_site_file,
-        site_file_url,
-    )
+def policy_cache_memory(
+    *, origins: int, log: Callable[[str], None], package: str = PACKAGE
+) -> dict[str, Any]:
+    """Retained bytes per cached origin, and the peak while filling the cache (of ``package``:
+    this library, or an older version loaded by bench.baseline)."""
+    evaluate = import_from(package, "evaluate")
+    Evaluator, builtin_signals = evaluate.Evaluator, evaluate.builtin_signals
+    Context = import_from(package, "inputs").Context
+    sitepolicy = import_from(package, "sitepolicy")
+    FetchResult, LruPolicyCache = sitepolicy.FetchResult, sitepolicy.LruPolicyCache
+    build_site_files, read_site_file = sitepolicy.build_site_files, sitepolicy.read_site_file
+    site_file_url = sitepolicy.site_file_url
 
     pool = _pool()
     raw_bytes = 0
@@ -87,7 +89,7 @@ def policy_cache_memory(*, origins: int, log: Callable[[str], None]) -> dict[str
     tracemalloc.stop()
     top = [
         {
-            "where": str(stat.traceback).rsplit("optout_middleware/", 1)[-1],
+            "where": str(stat.traceback).rsplit(f"{package}/", 1)[-1],
             "kb_per_origin": stat.size_diff / origins / 1024,
             "objects_per_origin": stat.count_diff / origins,
         }
@@ -102,5 +104,5 @@ def policy_cache_memory(*, origins: int, log: Callable[[str], None]) -> dict[str
         "peak_mb": (max(peak, peak2) - base) / 2**20,
         "top_lines": top,
     }
-    log(f"  policy cache: {result['queried_kb_per_origin']:.1f} KB per origin")
+    log(f"  policy cache ({package}): {result['queried_kb_per_origin']:.1f} KB per origin")
     return result

@@ -13,15 +13,21 @@ import random
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from bench.baseline import PACKAGE, import_from
 from bench.sitegen import ai_txt, html_page, query_urls, robots_txt, tdmrep_json
 from bench.timing import best_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from optout_middleware.plugin import SignalParser
 
-__all__ = ["BUDGET_US", "evaluation", "head_extraction"]
+__all__ = [
+    "BUDGET_US",
+    "evaluation",
+    "evaluation_vs_baseline",
+    "head_extraction",
+    "head_prescan_ablation",
+]
 
 BUDGET_US = 110.0  # 5 % of Scrapy's ~2.2 ms of CPU per response (the lead's measurement)
 ORIGIN = "https://www.example.com"
@@ -76,13 +82,18 @@ def head_extraction(*, quick: bool, log: Callable[[str], None]) -> list[dict[str
     return rows
 
 
-def evaluation(*, quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
-    """Per-response evaluation cost, in total and by family."""
-    from optout_middleware.evaluate import Evaluator, builtin_signals  # noqa: PLC0415
-    from optout_middleware.formats.htmlhead import extract_head  # noqa: PLC0415
-    from optout_middleware.inputs import Context, HeaderList, ResponseView  # noqa: PLC0415
-    from optout_middleware.testing import make_site  # noqa: PLC0415
-    from optout_middleware.verdict import combine  # noqa: PLC0415
+def evaluation(
+    *, quick: bool, log: Callable[[str], None], package: str = PACKAGE
+) -> dict[str, Any]:
+    """Per-response evaluation cost, in total and by family (of ``package``: this library, or
+    an older version loaded by bench.baseline)."""
+    evaluate = import_from(package, "evaluate")
+    Evaluator, builtin_signals = evaluate.Evaluator, evaluate.builtin_signals
+    extract_head = import_from(package, "formats.htmlhead").extract_head
+    inputs = import_from(package, "inputs")
+    Context, HeaderList, ResponseView = inputs.Context, inputs.HeaderList, inputs.ResponseView
+    make_site = import_from(package, "testing").make_site
+    combine = import_from(package, "verdict").combine
 
     repeats = 2 if quick else 7
     robots = robots_txt(random.Random("eval-robots"), rules=140, wildcard_share=0.42)
@@ -106,7 +117,7 @@ def evaluation(*, quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
 
         return best_of(run, repeats=repeats) / len(urls)
 
-    def view(url: str) -> ResponseView:
+    def view(url: str) -> Any:
         return ResponseView(url, status=200, headers=headers, body=body)
 
     site_evidence = {url: evaluator.site_evidence(url, site) for url in urls}
@@ -127,7 +138,7 @@ def evaluation(*, quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
     family: dict[str, float] = {}
     for signal in signals:
 
-        def both_hooks(url: str, signal: SignalParser = signal) -> None:
+        def both_hooks(url: str, signal: Any = signal) -> None:
             tuple(signal.site_evidence(site, url, context))
             tuple(signal.response_evidence(warm, context))
 
@@ -145,3 +156,81 @@ def evaluation(*, quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
         "costs_us": {k: v * 1e6 for k, v in costs.items()},
         "family_us": {k: v * 1e6 for k, v in family.items()},
     }
+
+
+def evaluation_vs_baseline(
+    *, quick: bool, log: Callable[[str], None], baseline: str, rounds: int = 3
+) -> dict[str, Any]:
+    """:func:`evaluation` of this version and of ``baseline`` in turn, ``rounds`` times, in one
+    process: best figure per step for each, so both see the same load."""
+    results: dict[str, dict[str, Any]] = {}
+    for _ in range(1 if quick else rounds):
+        for name, package in (("current", PACKAGE), ("baseline", baseline)):
+            run = evaluation(quick=quick, log=lambda _m: None, package=package)
+            best = results.setdefault(name, run)
+            for part in ("costs_us", "family_us"):
+                for key, us in run[part].items():
+                    best[part][key] = min(best[part].get(key, us), us)
+    full = "after_download (site + response signals, combine)"
+    log(
+        f"  after_download: {results['current']['costs_us'][full]:.1f} us "
+        f"(baseline {results['baseline']['costs_us'][full]:.1f} us)"
+    )
+    return results
+
+
+# The head pre-scan that was measured and not built (README "What bounds the crawl ratio"): to
+# skip the parse soundly, a scan must (1) find where the head ends, (2) prove that cut is not
+# inside a <script>, <style>, <title>, comment or tag (else the parser reads on), and (3) find
+# none of the names any family reads, in any case, in the bytes before it.
+_RAW = rb"script|style|title|textarea|xmp|iframe|noembed|noframes"
+_ATTRS = rb"""(?:[\s/][^<>"']*+(?:(?:"[^"<>]*+"|'[^'<>]*+')[^<>"']*+)*+)?>"""
+_CLEAN_CUT = (
+    rb"(?:[^<]++|<(?![A-Za-z/!?])|<!--(?!-?>)[^-]*+(?:-(?!-)[^-]*+)*+-->"
+    rb"|<(" + _RAW + rb")" + _ATTRS + rb"[^<]*+(?:<(?!/\1|!--)[^<]*+)*+</\1[\s/]*+>"
+    rb"|</?(?!(?:"
+    + _RAW
+    + rb"|plaintext)\b)[A-Za-z][^\s/<>\"']*+"
+    + _ATTRS
+    + rb"|<![A-Za-z][^<>\"']*+>)*+"
+)
+_NEEDLES = (b"noai", b"noimageai", b"disallowaitraining", b"tdm-", b"license")
+
+
+def head_prescan_ablation(*, quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
+    """Costs of the steps of a sound head pre-scan vs ``extract_head`` on the bench's 40 KB
+    page (a head with inline CSS and JS and no opt-out signal), interleaved, best of rounds."""
+    import re  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    from bench.timing import interleaved_best  # noqa: PLC0415
+    from optout_middleware.formats.htmlhead import _HEAD_END, extract_head  # noqa: PLC0415
+
+    body = html_page(random.Random("prescan"), ORIGIN, "/articles/a.html", 40_000, signals={})
+    marker = _HEAD_END.search(body, 0, 64 * 1024)
+    assert marker is not None
+    end = marker.start()
+    lowered = body[:end].lower()
+    steps: dict[str, Callable[[], object]] = {
+        "extract_head (the parse it would skip)": lambda: extract_head(body),
+        "1. find the end of the head (regex)": lambda: _HEAD_END.search(body, 0, 64 * 1024),
+        "3a. lower-case the head": body[:end].lower,
+        "3b. one bytes.find per name (5 names)": lambda: [n in lowered for n in _NEEDLES],
+    }
+    if sys.version_info >= (3, 11):  # possessive quantifiers keep the scan linear
+        clean = re.compile(_CLEAN_CUT, re.IGNORECASE)
+        steps["2. prove the cut is clean (one regex)"] = lambda: clean.match(body, 0, end)
+    rounds, number = (3, 20) if quick else (15, 200)
+
+    def many(func: Callable[[], object]) -> Callable[[], None]:
+        def run() -> None:
+            for _ in range(number):
+                func()
+
+        return run
+
+    best = interleaved_best({k: many(f) for k, f in steps.items()}, rounds=rounds)
+    costs = {k: v / number * 1e6 for k, v in best.items()}
+    scan = sum(v for k, v in costs.items() if not k.startswith("extract_head"))
+    log(f"  head pre-scan: {scan:.1f} us vs extract_head {costs[next(iter(costs))]:.1f} us")
+    return {"head_bytes": end, "costs_us": costs, "prescan_us": scan}

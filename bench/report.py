@@ -30,7 +30,7 @@ def _mmm(values: list[float] | tuple[float, ...], fmt: str = "{:,.0f}") -> str:
     return f"{fmt.format(median)} ({fmt.format(low)}-{fmt.format(high)})"
 
 
-def _crawl(crawl: dict[str, Any], targets: list[dict[str, str]]) -> list[str]:
+def _crawl(crawl: dict[str, Any], targets: list[dict[str, str]], which: str = "") -> list[str]:
     parser_note = (
         "reads each page's title and links" if crawl["spider_parses"] else "parses nothing"
     )
@@ -47,6 +47,8 @@ def _crawl(crawl: dict[str, Any], targets: list[dict[str, str]]) -> list[str]:
     out = [intro, ""]
     rows = []
     labels = {"scrapy": "(a) Scrapy RobotsTxtMiddleware", "optout": "(b) optout add-on, tag"}
+    if crawl.get("baseline_tree"):
+        labels["baseline"] = f"(c) optout add-on, tag, baseline `{crawl['baseline_tree']}`"
     for mode, label in labels.items():
         m = crawl[mode]
         files = [
@@ -76,6 +78,16 @@ def _crawl(crawl: dict[str, Any], targets: list[dict[str, str]]) -> list[str]:
             "",
         ]
     )
+    if crawl.get("baseline_tree"):
+        rows.append(
+            [
+                "ratio c/a (baseline)",
+                "",
+                _mmm(crawl["baseline_ratio"], "{:.3f}"),
+                _mmm(crawl["baseline_cpu_ratio"], "{:.3f}") + " (a/c)",
+                *([""] * 5),
+            ]
+        )
     headers = [
         "crawl",
         "pages",
@@ -101,12 +113,14 @@ def _crawl(crawl: dict[str, Any], targets: list[dict[str, str]]) -> list[str]:
             f"Of the CPU per page, Python's garbage collector (gc.callbacks): (a) {gc_a:,.0f} µs, "
             + f"(b) {gc_b:,.0f} µs: {gc_b - gc_a:,.0f} µs of the added cost.",
         ]
+        if crawl.get("baseline_tree"):
+            out[-1] += f" (c) {crawl['baseline']['gc_us_per_page'][0]:,.0f} µs."
     if crawl.get("profile"):
         out += ["", *_profile(crawl["profile"])]
     ratio = crawl["ratio"][0]
     targets.append(
         {
-            "target": f"crawl pages/s ratio b/a >= {_RATIO_TARGET} (median of pairs)",
+            "target": f"crawl{which} pages/s ratio b/a >= {_RATIO_TARGET} (median of pairs)",
             "measured": f"{ratio:.3f} (min {crawl['ratio'][1]:.3f})",
             "result": "PASS" if ratio >= _RATIO_TARGET else "MISS",
         }
@@ -114,7 +128,7 @@ def _crawl(crawl: dict[str, Any], targets: list[dict[str, str]]) -> list[str]:
     cpu_ratio = crawl["cpu_ratio"][0]
     targets.append(
         {
-            "target": f"same, from crawler CPU per page (a/b) >= {_RATIO_TARGET}: load-proof",
+            "target": f"same{which}, from crawler CPU per page (a/b) >= {_RATIO_TARGET}",
             "measured": f"{cpu_ratio:.3f} (min {crawl['cpu_ratio'][1]:.3f})",
             "result": "PASS" if cpu_ratio >= _RATIO_TARGET else "MISS",
         }
@@ -122,7 +136,7 @@ def _crawl(crawl: dict[str, Any], targets: list[dict[str, str]]) -> list[str]:
     worst = {name: b["site_file_max"][kind] for kind, name in _FILE_NAMES.items()}
     targets.append(
         {
-            "target": "<= 1 request per site file per origin (server counts)",
+            "target": f"<= 1 request per site file per origin (server counts){which}",
             "measured": ", ".join(f"{k} {v}" for k, v in worst.items()),
             "result": "PASS" if max(worst.values()) <= 1 else "MISS",
         }
@@ -130,7 +144,7 @@ def _crawl(crawl: dict[str, Any], targets: list[dict[str, str]]) -> list[str]:
     same = a["pages"] == b["pages"] and len(a["pages"]) == 1
     targets.append(
         {
-            "target": "both crawls process the same pages",
+            "target": f"both crawls process the same pages{which}",
             "measured": f"{a['pages']} vs {b['pages']}",
             "result": "PASS" if same else "MISS",
         }
@@ -249,18 +263,45 @@ def _head(rows: list[dict[str, Any]], targets: list[dict[str, str]]) -> list[str
     return out
 
 
-def _evaluation(ev: dict[str, Any], targets: list[dict[str, str]]) -> list[str]:
+def _prescan(scan: dict[str, Any]) -> list[str]:
+    rows = [[step, fmt_us(us / 1e6)] for step, us in scan["costs_us"].items()]
+    rows.append(["the pre-scan in all (1 + 2 + 3)", fmt_us(scan["prescan_us"] / 1e6)])
+    return [
+        "### Ablation: a `<head>` pre-scan instead of the parse (not built; µs, same page)",
+        "",
+        (
+            f"A {scan['head_bytes']:,} B head with inline CSS and JS and no opt-out signal: what "
+            "a sound pre-scan costs before it may skip the parse. Pages with a signal pay both."
+        ),
+        "",
+        _table(["step", "µs"], rows),
+    ]
+
+
+def _evaluation(
+    ev: dict[str, Any], targets: list[dict[str, str]], old: dict[str, Any] | None = None
+) -> list[str]:
     out = [
         "### Per-response evaluation (`Evaluator.after_download`, every built-in family, "
         + f"{ev['page_bytes']:,} B page, {ev['evidence']} evidence items; µs)",
         "",
     ]
-    rows = [[step, fmt_us(us / 1e6)] for step, us in ev["costs_us"].items()]
+
+    def row(label: str, part: str, key: str, us: float) -> list[str]:
+        if old is None:
+            return [label, fmt_us(us / 1e6)]
+        was = old[part].get(key)
+        return [label, fmt_us(us / 1e6), "-" if was is None else fmt_us(was / 1e6)]
+
+    rows = [row(step, "costs_us", step, us) for step, us in ev["costs_us"].items()]
     rows += [
-        [f"family {fam} (both hooks, head parsed)", fmt_us(us / 1e6)]
+        row(f"family {fam} (both hooks, head parsed)", "family_us", fam, us)
         for fam, us in ev["family_us"].items()
     ]
-    out.append(_table(["step", "µs"], rows))
+    headers = ["step", "µs"] if old is None else ["step", "µs", "µs, baseline (same run)"]
+    if old is not None:
+        out += ["Each figure is the best of 3 interleaved rounds of both versions.", ""]
+    out.append(_table(headers, rows))
     full = ev["costs_us"]["after_download (site + response signals, combine)"]
     targets.append(
         {
@@ -272,18 +313,22 @@ def _evaluation(ev: dict[str, Any], targets: list[dict[str, str]]) -> list[str]:
     return out
 
 
-def _memory(mem: dict[str, Any]) -> list[str]:
+def _memory(mem: dict[str, Any], old: dict[str, Any] | None = None) -> list[str]:
     rows = [
         [
-            f"{mem['origins']:,}",
-            f"{mem['raw_kb_per_origin']:.1f}",
-            f"{mem['parsed_kb_per_origin']:.1f}",
-            f"{mem['queried_kb_per_origin']:.1f}",
-            f"{mem['total_mb']:.1f}",
-            f"{mem['peak_mb']:.1f}",
+            label,
+            f"{m['origins']:,}",
+            f"{m['raw_kb_per_origin']:.1f}",
+            f"{m['parsed_kb_per_origin']:.1f}",
+            f"{m['queried_kb_per_origin']:.1f}",
+            f"{m['total_mb']:.1f}",
+            f"{m['peak_mb']:.1f}",
         ]
+        for label, m in (("this version", mem), ("baseline", old))
+        if m is not None
     ]
     headers = [
+        "version",
         "origins cached",
         "site-file bytes KB/origin",
         "retained KB/origin, parsed",
@@ -323,16 +368,27 @@ def render(results: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
     targets: list[dict[str, str]] = []
     out += [HEADINGS[0], ""]
     out += _crawl(results["crawl"], targets) if "crawl" in results else ["(not run)"]
+    if "crawl_parse" in results:
+        out += ["", "### The same crawl, the spider parsing (`--spider-parse`)", ""]
+        out += _crawl(results["crawl_parse"], targets, " (spider parses)")
     out += ["", HEADINGS[1], ""]
     if "robots" in results:
         out += _robots(results["robots"], targets)
         out += ["", *_adversarial(results["adversarial"])]
         out += ["", *_head(results["head"], targets)]
-        out += ["", *_evaluation(results["evaluation"], targets)]
+        if "head_prescan" in results:
+            out += ["", *_prescan(results["head_prescan"])]
+        out += [
+            "",
+            *_evaluation(results["evaluation"], targets, results.get("evaluation_baseline")),
+        ]
     else:
         out.append("(not run)")
     out += ["", HEADINGS[2], ""]
-    out += _memory(results["memory"]) if "memory" in results else ["(not run)"]
+    if "memory" in results:
+        out += _memory(results["memory"], results.get("memory_baseline"))
+    else:
+        out.append("(not run)")
     if "images" in results:
         from bench.images import render_images  # noqa: PLC0415
 

@@ -69,10 +69,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=64, help="CONCURRENT_REQUESTS")
     parser.add_argument("--cache-origins", type=int, help="memory: origins (default 10,000)")
     parser.add_argument(
-        "--spider-parse", action="store_true", help="crawl: the spider parses title and links"
+        "--spider-parse",
+        action="store_true",
+        help="crawl: only the crawl where the spider parses title and links (default: both "
+        "crawls, parsing and not; --quick: only the one without parsing)",
+    )
+    parser.add_argument(
+        "--no-parse-row",
+        action="store_true",
+        help="crawl: only the crawl where the spider parses nothing (skip the second row)",
     )
     parser.add_argument(
         "--profile", action="store_true", help="crawl: also profile one crawl of each mode"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="DIR",
+        help="also measure an older source tree (e.g. a `git worktree` of 7f912cc) in the same run",
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
@@ -91,34 +105,60 @@ def main(argv: list[str] | None = None) -> int:
     if "crawl" in parts:
         from bench.crawlbench import crawl_overhead  # noqa: PLC0415
 
-        _log("1. crawl overhead")
-        results["crawl"] = crawl_overhead(
-            root=ROOT,
-            origins=args.origins or (50 if quick else 60),
-            pages=args.pages or (3 if quick else 80),
-            pairs=args.pairs or (1 if quick else 5),
-            concurrency=args.concurrency,
-            warmup=not quick,
-            parse=args.spider_parse,
-            profile=args.profile,
-            log=_log,
-        )
+        variants = [("crawl", True)] if args.spider_parse else [("crawl", False)]
+        if not quick and not args.spider_parse and not args.no_parse_row:
+            variants.append(("crawl_parse", True))
+        for key, parse in variants:
+            _log(f"1. crawl overhead{' (the spider parses)' if parse else ''}")
+            results[key] = crawl_overhead(
+                root=ROOT,
+                origins=args.origins or (50 if quick else 60),
+                pages=args.pages or (3 if quick else 80),
+                pairs=args.pairs or (1 if quick else 5),
+                concurrency=args.concurrency,
+                warmup=not quick,
+                parse=parse,
+                profile=args.profile and key == "crawl",
+                log=_log,
+                baseline=args.baseline,
+            )
     if "parsers" in parts:
         from bench.parsers import adversarial, robots_comparison  # noqa: PLC0415
-        from bench.perpage import evaluation, head_extraction  # noqa: PLC0415
+        from bench.perpage import (  # noqa: PLC0415
+            evaluation,
+            head_extraction,
+            head_prescan_ablation,
+        )
 
         _log("2. parsers")
         results["robots"] = robots_comparison(quick=quick, log=_log)
         limit, rows = adversarial(quick=quick, root=ROOT, log=_log)
         results["adversarial"] = {"limit_secs": limit, "rows": rows}
         results["head"] = head_extraction(quick=quick, log=_log)
-        results["evaluation"] = evaluation(quick=quick, log=_log)
+        results["head_prescan"] = head_prescan_ablation(quick=quick, log=_log)
+        if args.baseline is not None:
+            from bench.baseline import load_baseline  # noqa: PLC0415
+            from bench.perpage import evaluation_vs_baseline  # noqa: PLC0415
+
+            both = evaluation_vs_baseline(
+                quick=quick, log=_log, baseline=load_baseline(args.baseline)
+            )
+            results["evaluation"] = both["current"]
+            results["evaluation_baseline"] = both["baseline"]
+        else:
+            results["evaluation"] = evaluation(quick=quick, log=_log)
     if "memory" in parts:
         from bench.memory import policy_cache_memory  # noqa: PLC0415
 
         _log("3. memory")
         origins = args.cache_origins or (500 if quick else 10_000)
         results["memory"] = policy_cache_memory(origins=origins, log=_log)
+        if args.baseline is not None:
+            from bench.baseline import load_baseline  # noqa: PLC0415
+
+            results["memory_baseline"] = policy_cache_memory(
+                origins=origins, log=_log, package=load_baseline(args.baseline)
+            )
     if "images" in parts:
         from bench.images import image_crawl, scan_costs  # noqa: PLC0415
 

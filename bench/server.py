@@ -20,10 +20,14 @@ import random
 import sys
 import time
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from bench.sitegen import ai_txt, html_page, robots_txt, tdmrep_json
 
-__all__ = ["SITE_FILES", "build_site", "main"]
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+__all__ = ["SITE_FILES", "build_site", "main", "serve_site"]
 
 SITE_FILES = {
     "robots": "/robots.txt",
@@ -182,14 +186,16 @@ async def _bind_all(server: _Server, port: int) -> bool:
     return True
 
 
-async def _serve(origins: int, pages: int, seed: str) -> None:
+async def serve_site(build: Callable[[int], tuple[dict[str, dict[str, bytes]], list[str]]]) -> None:
+    """Serve the site ``build(port)`` makes on every loopback host, and the control host; print
+    both ports as one JSON line, then serve until the parent terminates us."""
     # One port for every host: take a free one on the first host, retry if another is taken.
     for _attempt in range(20):
         first = await asyncio.start_server(lambda r, w: None, "127.0.0.2", 0)
         port = first.sockets[0].getsockname()[1]
         first.close()
         await first.wait_closed()
-        site, urls = build_site(origins, pages, port, seed)
+        site, urls = build(port)
         server = _Server(site, urls)
         if await _bind_all(server, port):
             break
@@ -199,6 +205,10 @@ async def _serve(origins: int, pages: int, seed: str) -> None:
     control_port = control.sockets[0].getsockname()[1]
     print(json.dumps({"port": port, "control": f"http://127.0.0.1:{control_port}"}), flush=True)
     await asyncio.Event().wait()  # until the parent terminates us
+
+
+async def _serve(origins: int, pages: int, seed: str) -> None:
+    await serve_site(lambda port: build_site(origins, pages, port, seed))
 
 
 def main(argv: list[str] | None = None) -> int:

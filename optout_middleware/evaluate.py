@@ -8,10 +8,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from .verdict import Evidence, Purpose, Verdict, combine
+from .memo import Memo
+from .verdict import Evidence, Purpose, Verdict, combine, extend
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Hashable, Iterable, Sequence
 
     from .inputs import Context, ResponseView, SiteFiles
     from .plugin import SignalParser
@@ -70,10 +71,22 @@ class Evaluator:
     """Evaluates URLs and responses for one purpose with a fixed set of parsers.
 
     Build one per crawl: everything per-crawl is hoisted here, so the per-response work is only
-    the parsers' own.
+    the parsers' own. Site-wide evidence is decided once per origin and path class: parsers
+    that implement ``site_key`` say which of their rules decide a URL, and the combined site
+    verdict is kept per (site files, keys) and shared; a response adds its own evidence to it
+    (:func:`~optout_middleware.verdict.extend`), so nothing is combined twice.
     """
 
-    __slots__ = ("_response_signals", "_site_signals", "context", "purpose", "signals")
+    __slots__ = (
+        "_decisions",
+        "_keyed",
+        "_per_url",
+        "_response_signals",
+        "_site_signals",
+        "context",
+        "purpose",
+        "signals",
+    )
 
     def __init__(
         self, purpose: Purpose | str, context: Context, signals: Sequence[SignalParser]
@@ -92,38 +105,95 @@ class Evaluator:
             for s in self.signals
             if type(s).response_evidence is not SignalParser.response_evidence
         )
+        # Path classes: the site parsers up to the first one that cannot name its rules (a
+        # custom parser without site_key) share one verdict per class; that one and those
+        # after it are asked per URL and added in order, so the evidence order never changes.
+        keyed: list[SignalParser] = []
+        for signal in self._site_signals:
+            if type(signal).site_key is SignalParser.site_key:
+                break
+            keyed.append(signal)
+        self._keyed = tuple(keyed)
+        self._per_url = self._site_signals[len(keyed) :]
+        # id(site) -> (site, {keys: verdict}); the entry keeps its site alive, so no other
+        # SiteFiles can take its id while it is remembered.
+        self._decisions: Memo[int, tuple[SiteFiles, Memo[Hashable, Verdict]]] = Memo(
+            _SITES_REMEMBERED
+        )
 
     def site_evidence(self, url: str, site: SiteFiles) -> tuple[Evidence, ...]:
         """Evidence from the origin's site files for ``url`` (known before download)."""
+        return self._evidence(self._site_signals, url, site)
+
+    def _evidence(
+        self, signals: tuple[SignalParser, ...], url: str, site: SiteFiles
+    ) -> tuple[Evidence, ...]:
         found: list[Evidence] = []
-        for signal in self._site_signals:
+        for signal in signals:
             found.extend(
                 _run(signal, "site_evidence", signal.site_evidence, site, url, self.context)
             )
         return tuple(found)
 
     def before_download(self, url: str, site: SiteFiles) -> Verdict:
-        """The verdict that site-wide signals alone give ``url``."""
-        return combine(self.purpose, self.site_evidence(url, site))
+        """The verdict that site-wide signals alone give ``url`` (shared by its path class)."""
+        keys = self._site_keys(url, site)
+        if keys is None:
+            return combine(self.purpose, self.site_evidence(url, site))
+        entry = self._decisions.get(id(site))
+        if entry is None or entry[0] is not site:
+            entry = self._decisions.put(id(site), (site, Memo(_CLASSES_PER_SITE)))
+        verdicts = entry[1]
+        verdict = verdicts.get(keys)
+        if verdict is None:
+            shared = combine(self.purpose, self._evidence(self._keyed, url, site))
+            verdict = verdicts.put(keys, shared)
+        if self._per_url:
+            return extend(verdict, self._evidence(self._per_url, url, site))
+        return verdict
+
+    def _site_keys(self, url: str, site: SiteFiles) -> tuple[Hashable, ...] | None:
+        """The path class of ``url``: every site parser's key, or None when one cannot say."""
+        signals = self._keyed
+        context = self.context
+        keys = []
+        for signal in signals:
+            try:
+                key = signal.site_key(site, url, context)
+            except Exception:  # noqa: BLE001  (site_evidence records the failure per URL)
+                return None
+            if key is None:
+                return None
+            keys.append(key)
+        return tuple(keys)
 
     def after_download(
         self,
         response: ResponseView,
         site: SiteFiles,
-        site_evidence: tuple[Evidence, ...] | None = None,
+        site_evidence: Verdict | tuple[Evidence, ...] | None = None,
     ) -> Verdict:
         """The verdict for a downloaded response: site-wide evidence plus the response's own.
 
-        Pass the ``site_evidence`` computed before download to avoid computing it twice.
+        Pass the site verdict of :meth:`before_download` (or its evidence) to avoid computing
+        it twice. Without response evidence the result is that site verdict itself.
         """
-        found = list(
-            self.site_evidence(response.url, site) if site_evidence is None else site_evidence
-        )
+        if site_evidence is None:
+            base = self.before_download(response.url, site)
+        elif isinstance(site_evidence, Verdict):
+            base = site_evidence
+        else:
+            base = combine(self.purpose, site_evidence)
+        found: list[Evidence] = []
         for signal in self._response_signals:
             found.extend(
                 _run(signal, "response_evidence", signal.response_evidence, response, self.context)
             )
-        return combine(self.purpose, found)
+        return extend(base, found)
+
+
+_SITES_REMEMBERED = 1024  # origins whose path-class verdicts are kept (each holds its files)
+_CLASSES_PER_SITE = 512  # distinct path classes kept per origin; a real file has a handful
 
 
 def _run(signal: SignalParser, hook: str, func: object, *args: object) -> Iterable[Evidence]:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, ClassVar
 from .errors import ConfigError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Hashable, Iterable
 
     from .inputs import Context, ResponseView, SiteFiles
     from .verdict import Evidence
@@ -45,6 +45,17 @@ class SignalParser:
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """Evidence from one downloaded response (headers, and ``response.head`` for HTML)."""
         return ()
+
+    def site_key(self, site: SiteFiles, url: str, context: Context) -> Hashable | None:
+        """Optional: which of the site files' rules decide ``url`` (its "path class").
+
+        Two URLs of one origin with equal keys must get equal ``site_evidence`` (same site
+        files, same context): the evaluator then combines the site evidence once per key and
+        shares the verdict. Build keys from values (rule line numbers, indexes), never from
+        ``id()``. ``None`` (the default) means "cannot say": ``site_evidence`` is called for
+        this URL, as for any parser that does not override this hook.
+        """
+        return None
 
 
 def load_signal(path: str) -> SignalParser:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "allows",
     "combine",
     "disallows",
+    "extend",
 ]
 
 
@@ -92,11 +94,13 @@ class Stance(str, Enum):
 Stances = tuple[tuple[Purpose, Stance], ...]
 
 
+@lru_cache(maxsize=64)  # one shared tuple per combination: evidence of every origin keeps one
 def disallows(*purposes: Purpose) -> Stances:
     """Stances that disallow each of ``purposes``."""
     return tuple((p, Stance.DISALLOWED) for p in purposes)
 
 
+@lru_cache(maxsize=64)
 def allows(*purposes: Purpose) -> Stances:
     """Stances that allow each of ``purposes``."""
     return tuple((p, Stance.ALLOWED) for p in purposes)
@@ -137,6 +141,13 @@ class Evidence:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON types, stable keys: users keep this as proof. A fresh dict every call."""
+        built = self.shared_dict()
+        copy = built.copy()
+        copy["stances"] = built["stances"].copy()
+        return copy
+
+    def shared_dict(self) -> dict[str, Any]:
+        """:meth:`to_dict`, built once and shared by every caller: read-only."""
         built = self._dict
         if built is None:
             built = {
@@ -153,9 +164,7 @@ class Evidence:
                 "overridable": self.overridable,
             }
             object.__setattr__(self, "_dict", built)
-        copy = built.copy()
-        copy["stances"] = built["stances"].copy()
-        return copy
+        return built
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Evidence:
@@ -184,6 +193,10 @@ class Verdict:
     reserved: bool | None  # None: no signal said anything about this purpose
     decided_by: Evidence | None = None
     evidence: tuple[Evidence, ...] = field(default=())
+    # combine()'s per-(family, purpose) state, so that more evidence can be added (extend()).
+    _fold: _Fold | None = field(default=None, init=False, repr=False, compare=False)
+    # shared_dict() built once: a verdict shared by many responses is serialised once.
+    _dict: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def overridable(self) -> bool:
@@ -214,6 +227,25 @@ class Verdict:
             "evidence": [e.to_dict() for e in self.evidence],
         }
 
+    def shared_dict(self) -> dict[str, Any]:
+        """:meth:`to_dict`, built once per verdict and returned to every caller: read-only.
+
+        The middleware puts it in ``response.meta["optout"]``; responses decided by the same
+        site-wide evidence share one verdict, hence one dict (and evidence dicts), so the hot
+        path builds nothing per page. Copy it (``copy.deepcopy``) before changing it.
+        """
+        built = self._dict
+        if built is None:
+            decided = self.decided_by
+            built = {
+                "purpose": self.purpose.value,
+                "reserved": self.reserved,
+                "decided_by": decided.shared_dict() if decided is not None else None,
+                "evidence": [e.shared_dict() for e in self.evidence],
+            }
+            object.__setattr__(self, "_dict", built)
+        return built
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Verdict:
         """Inverse of :meth:`to_dict`."""
@@ -238,6 +270,12 @@ _WEIGHT: dict[Purpose, dict[Purpose, tuple[bool, bool]]] = {
 }
 
 
+# combine()'s state: (family, purpose) -> (highest precedence seen, first disallowing
+# (index, evidence) at it, first allowing at it).
+_Slot = tuple[int, "tuple[int, Evidence] | None", "tuple[int, Evidence] | None"]
+_Fold = dict[tuple[str, Purpose], _Slot]
+
+
 def combine(purpose: Purpose, evidence: tuple[Evidence, ...] | list[Evidence]) -> Verdict:
     """Combine all evidence for one resource into the verdict for ``purpose``.
 
@@ -246,31 +284,65 @@ def combine(purpose: Purpose, evidence: tuple[Evidence, ...] | list[Evidence]) -
     evidence is kept, so ``decided_by`` is the earliest winning evidence.
     """
     evidence = tuple(evidence)
-    weight = _WEIGHT[purpose]
-    # (family, purpose) -> [precedence, first disallow (index, evidence), first allow]
-    best: dict[tuple[str, Purpose], list[Any]] = {}
-    for index, ev in enumerate(evidence):
+    return _decide(purpose, _fold({}, _WEIGHT[purpose], evidence, 0), evidence)
+
+
+def extend(verdict: Verdict, more: tuple[Evidence, ...] | list[Evidence]) -> Verdict:
+    """``combine(verdict.purpose, verdict.evidence + more)``, without reading the first part
+    again: the site-wide verdict is combined once per origin and path class, and each
+    response only adds its own evidence. With nothing more, ``verdict`` itself (shared)."""
+    if not more:
+        return verdict
+    evidence = verdict.evidence + tuple(more)
+    state = verdict._fold
+    if state is None:  # a Verdict built by hand, not by combine()
+        return combine(verdict.purpose, evidence)
+    weight = _WEIGHT[verdict.purpose]
+    start = len(verdict.evidence)
+    return _decide(verdict.purpose, _fold(dict(state), weight, evidence, start), evidence)
+
+
+def _fold(
+    best: _Fold,
+    weight: dict[Purpose, tuple[bool, bool]],
+    evidence: tuple[Evidence, ...],
+    start: int,
+) -> _Fold:
+    """Add ``evidence[start:]`` to ``best`` (entries are replaced, never changed in place)."""
+    for index in range(start, len(evidence)):
+        ev = evidence[index]
         for p, stance in ev.stances:
             if p not in weight:
                 continue
             key = (ev.family, p)
             current = best.get(key)
             if current is None or ev.precedence > current[0]:
-                current = best[key] = [ev.precedence, None, None]
+                current = (ev.precedence, None, None)
             elif ev.precedence < current[0]:
                 continue
-            slot = 1 if stance is Stance.DISALLOWED else 2
-            if current[slot] is None:
-                current[slot] = (index, ev)
+            if stance is Stance.DISALLOWED:
+                if current[1] is None:
+                    best[key] = (current[0], (index, ev), current[2])
+            elif current[2] is None:
+                best[key] = (current[0], current[1], (index, ev))
+    return best
+
+
+def _decide(purpose: Purpose, best: _Fold, evidence: tuple[Evidence, ...]) -> Verdict:
+    weight = _WEIGHT[purpose]
     if not best:  # the common case: nothing to weigh
-        return Verdict(purpose, None, None, evidence)
-    reserving = [cur[1] for (_, p), cur in best.items() if cur[1] is not None and weight[p][0]]
-    if reserving:
-        return Verdict(purpose, True, min(reserving, key=_first)[1], evidence)
-    allowing = [cur[2] for (_, p), cur in best.items() if cur[2] is not None and weight[p][1]]
-    if allowing:
-        return Verdict(purpose, False, min(allowing, key=_first)[1], evidence)
-    return Verdict(purpose, None, None, evidence)
+        verdict = Verdict(purpose, None, None, evidence)
+    else:
+        reserving = [cur[1] for (_, p), cur in best.items() if cur[1] is not None and weight[p][0]]
+        allowing = [cur[2] for (_, p), cur in best.items() if cur[2] is not None and weight[p][1]]
+        if reserving:
+            verdict = Verdict(purpose, True, min(reserving, key=_first)[1], evidence)
+        elif allowing:
+            verdict = Verdict(purpose, False, min(allowing, key=_first)[1], evidence)
+        else:
+            verdict = Verdict(purpose, None, None, evidence)
+    object.__setattr__(verdict, "_fold", best)
+    return verdict
 
 
 def _first(found: tuple[int, Evidence]) -> int:

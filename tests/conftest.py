@@ -23,6 +23,7 @@ from scrapy.utils.defer import deferred_from_coro
 
 from optout_middleware.middlewares import optout_decided
 
+from .cli_server import Site
 from .redis_server import RedisServer, require_binary
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ if TYPE_CHECKING:
     from scrapy.http import Response
     from twisted.internet.defer import Deferred
     from twisted.python.failure import Failure
+
+    from .cli_server import Spec
 
 T = TypeVar("T")
 
@@ -197,3 +200,21 @@ def redis_server(redis_session: RedisServer) -> RedisServer:
     client.flushall()
     client.close()
     return redis_session
+
+
+# --- loopback sites for the command-line tests (tests/cli_server.py) --------------------------
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., Site]]:
+    """``serve(pages, host=...)`` starts a loopback site that stops after the test."""
+    sites: list[Site] = []
+
+    def start(pages: Mapping[str, Spec], host: str = "127.0.0.1") -> Site:
+        site = Site(pages, host).__enter__()
+        sites.append(site)
+        return site
+
+    yield start
+    for site in sites:
+        site.__exit__(None, None, None)

@@ -15,20 +15,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
 from optout_middleware.inputs import FileState
 from optout_middleware.verdict import Purpose, Stance, Verdict
 
-from .cli_server import Reply, Site
+from .cli_server import Reply
 from .conftest import needs_loopback_hosts
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
-
-    from .cli_server import Spec
 
 HTML = ("Content-Type", "text/html; charset=utf-8")
 SITE_FILES = ("/robots.txt", "/ai.txt", "/.well-known/tdmrep.json")
@@ -129,21 +124,6 @@ def decided(data: dict[str, Any]) -> dict[str, Any]:
     assert data["decided_by"] is not None, data["evidence"]
     result: dict[str, Any] = data["decided_by"]
     return result
-
-
-@pytest.fixture
-def serve() -> Iterator[Any]:
-    """``serve(pages, host=...)`` starts a loopback site that stops after the test."""
-    sites: list[Site] = []
-
-    def start(pages: Mapping[str, Spec], host: str = "127.0.0.1") -> Site:
-        site = Site(pages, host).__enter__()
-        sites.append(site)
-        return site
-
-    yield start
-    for site in sites:
-        site.__exit__(None, None, None)
 
 
 # --- one test per signal family --------------------------------------------------------------

@@ -4,36 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-import pytest
+from typing import Any
 
 from . import imagebuild as b
-from .cli_server import Reply, Site
+from .cli_server import Reply
 from .test_cli import HTML, check_json, run
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
-
-    from .cli_server import Spec
 
 DATA = Path(__file__).parent / "data" / "images"
 OCTET = ("Content-Type", "application/octet-stream")
-
-
-@pytest.fixture
-def serve() -> Iterator[Any]:
-    """``serve(pages)`` starts a loopback site that stops after the test."""
-    sites: list[Site] = []
-
-    def start(pages: Mapping[str, Spec], host: str = "127.0.0.1") -> Site:
-        site = Site(pages, host).__enter__()
-        sites.append(site)
-        return site
-
-    yield start
-    for site in sites:
-        site.__exit__(None, None, None)
 
 
 def test_check_shows_the_c2pa_manifest_of_a_real_image(serve: Any) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from optout_middleware import OptOutDownloaderMiddleware, OptOutReserved
-from optout_middleware.middlewares.downloader import debug_reaches_a_handler
+from optout_middleware.middlewares.listeners import debug_reaches_a_handler
 from optout_middleware.verdict import Verdict
 
 from .conftest import ITEM_KINDS, crawl, crawl_test

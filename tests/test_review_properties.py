@@ -27,7 +27,7 @@ from optout_middleware.formats.robotstxt import RobotsTxt, agent_key
 from optout_middleware.formats.robotstxt import parse as robots_parse
 from optout_middleware.inputs import Context, SiteFiles
 from optout_middleware.middlewares.config import OptOutConfig
-from optout_middleware.signals import aipref
+from optout_middleware.signals import aiprefvocab
 from optout_middleware.signals.robotsmeta import RobotsMetaSignal
 from optout_middleware.testing import make_response, make_site, verdict_for
 from optout_middleware.verdict import Purpose
@@ -430,8 +430,10 @@ def _per_url_work(lines: int, monkeypatch: pytest.MonkeyPatch) -> dict[str, int]
     context = Context(user_agent="MyBot")
     verdict_for(*signals, url="https://example.com/s1/a", site=site, context=context)  # warm
     counts = _Counts()
-    monkeypatch.setattr(aipref, "parse_dictionary", counts.wrap("sfv", aipref.parse_dictionary))
-    monkeypatch.setattr(aipref, "PathPattern", counts.wrap("pattern", aipref.PathPattern))
+    monkeypatch.setattr(
+        aiprefvocab, "parse_dictionary", counts.wrap("sfv", aiprefvocab.parse_dictionary)
+    )
+    monkeypatch.setattr(aiprefvocab, "PathPattern", counts.wrap("pattern", aiprefvocab.PathPattern))
     monkeypatch.setattr(PathPattern, "matches", counts.wrap("match", PathPattern.matches))
     scan = counts.wrap("group scan", RobotsTxt._extension_records)
     monkeypatch.setattr(RobotsTxt, "_extension_records", scan)

@@ -324,7 +324,7 @@ def test_robots_txt_is_fetched_under_obey_even_with_its_family_off() -> None:
     from scrapy.settings import Settings  # noqa: PLC0415
 
     from optout_middleware.middlewares.config import OptOutConfig  # noqa: PLC0415
-    from optout_middleware.middlewares.downloader import build_signals, site_file_kinds  # noqa: PLC0415
+    from optout_middleware.middlewares.parsers import build_signals, site_file_kinds  # noqa: PLC0415
 
     def kinds(**settings: Any) -> tuple[str, ...]:
         config = OptOutConfig.from_settings(Settings(settings))

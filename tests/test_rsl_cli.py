@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
-from .cli_server import Reply, Site
+from .cli_server import Reply
 from .test_cli import check_json, page, run
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable
 
-    from .cli_server import Spec
 
 NS = 'xmlns="https://rslstandard.org/rsl"'
 XML = ("Content-Type", "application/rsl+xml")
@@ -27,21 +24,6 @@ PAGE_DOC = (
     f'<rsl {NS}><content url="/"><license><prohibits type="usage">ai-all</prohibits>'
     "</license></content></rsl>"
 )
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[..., Site]]:
-    """``serve(pages, host=...)`` starts a loopback site that stops after the test."""
-    sites: list[Site] = []
-
-    def start(pages: Mapping[str, Spec], host: str = "127.0.0.1") -> Site:
-        site = Site(pages, host).__enter__()
-        sites.append(site)
-        return site
-
-    yield start
-    for site in sites:
-        site.__exit__(None, None, None)
 
 
 def test_check_reads_robots_license_document_and_shows_matching_content(

@@ -22,7 +22,7 @@ from optout_middleware.signals.rsl import (
     site_associations,
 )
 from optout_middleware.sitepolicy import FetchResult, read_rsl_document
-from optout_middleware.verdict import Purpose, Verdict
+from optout_middleware.verdict import Purpose, Verdict, combine
 
 ORIGIN = "https://news.example"
 NS = 'xmlns="https://rslstandard.org/rsl"'
@@ -551,3 +551,20 @@ def test_rsl_25_html_escaped_inline_script_is_unreadable() -> None:
     assert v.reserved is True
     assert v.decided_by is not None
     assert "unreadable" in v.decided_by.value
+
+
+def test_site_key_shares_verdicts_only_where_no_licence_is_named() -> None:
+    """Issue 13's path classes: an origin with no ``License:`` line gives every URL the same
+    (empty) RSL evidence, so its key is ``()``; with a licence the key is None (per URL), and
+    the evaluator's verdicts equal the plain per-URL evaluation either way."""
+    signal = RslSignal()
+    licensed = one_doc(doc(content(lic('<prohibits type="usage">ai-train</prohibits>'), "/a/")))
+    bare = site("User-agent: *\nAllow: /\n", {})
+    assert signal.site_key(bare, ORIGIN + "/a/1", CTX) == ()
+    assert signal.site_key(licensed, ORIGIN + "/a/1", CTX) is None
+    evaluator = Evaluator(Purpose.TRAIN_AI, CTX, [RslSignal()])
+    for path in ("/a/1", "/b/1", "/a/2"):
+        plain = combine(Purpose.TRAIN_AI, evaluator.site_evidence(ORIGIN + path, licensed))
+        assert evaluator.before_download(ORIGIN + path, licensed) == plain
+    assert evaluator.before_download(ORIGIN + "/a/1", licensed).reserved is True
+    assert evaluator.before_download(ORIGIN + "/b/1", licensed).reserved is None

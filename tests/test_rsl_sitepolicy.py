@@ -68,13 +68,13 @@ class Clock:
 def test_rsl_store_keeps_a_document_for_its_max_age_capped_by_the_cache_ttl() -> None:
     clock = Clock()
     store = RslDocumentStore(cache_ttl=10 * DAY, retry=600, clock=clock)
-    store.put(StoredFetch(FetchResult(URL, 200, DOC), clock.now))
+    store.put(StoredFetch("rsl", URL, FetchResult(URL, 200, DOC), clock.now))
     clock.now += 2 * DAY - 1
     assert store.get(URL) is not None
     clock.now += 1
     assert store.get(URL) is None  # max-age="2" days
     capped = RslDocumentStore(cache_ttl=3600, retry=600, clock=clock)
-    capped.put(StoredFetch(FetchResult(URL, 200, DOC), clock.now))
+    capped.put(StoredFetch("rsl", URL, FetchResult(URL, 200, DOC), clock.now))
     clock.now += 3600
     assert capped.get(URL) is None  # OPTOUT_CACHE_TTL_SECS caps max-age
 
@@ -82,7 +82,7 @@ def test_rsl_store_keeps_a_document_for_its_max_age_capped_by_the_cache_ttl() ->
 def test_rsl_store_retries_an_unreadable_document_sooner() -> None:
     clock = Clock()
     store = RslDocumentStore(cache_ttl=DAY, retry=600, clock=clock)
-    store.put(StoredFetch(FetchResult(URL, 503), clock.now))
+    store.put(StoredFetch("rsl", URL, FetchResult(URL, 503), clock.now))
     clock.now += 599
     assert store.get(URL) is not None
     clock.now += 1
@@ -92,7 +92,7 @@ def test_rsl_store_retries_an_unreadable_document_sooner() -> None:
 def test_rsl_store_keeps_the_raw_fetch_for_a_shared_cache() -> None:
     store = RslDocumentStore()
     result = FetchResult(URL, 200, DOC, final_url=URL)
-    store.put(StoredFetch(result, 5.0))
+    store.put(StoredFetch("rsl", URL, result, 5.0))
     raw = store.raw(URL)
     assert raw is not None
     assert (raw.result.status, raw.result.body, raw.result.final_url, raw.fetched_at) == (
@@ -103,10 +103,42 @@ def test_rsl_store_keeps_the_raw_fetch_for_a_shared_cache() -> None:
     )
 
 
+def test_rsl_store_keeps_the_same_stored_fetch_a_cluster_shares() -> None:
+    """One record for "a fetch as observed": the shared cache's entry, kind "rsl", subject the
+    document URL; it round-trips through the cluster's envelope and reads the same."""
+    from optout_middleware import sitepolicy  # noqa: PLC0415
+    from optout_middleware.sitepolicy import entries  # noqa: PLC0415
+
+    assert sitepolicy.StoredFetch is entries.StoredFetch
+    stored = StoredFetch("rsl", URL, FetchResult(URL, 200, DOC, final_url=URL), 5.0, "w1")
+    shared = entries.decode_entry(
+        entries.encode_entry(stored), kind="rsl", subject=URL, max_body=1024 * 1024
+    )
+    assert shared == stored
+    store = RslDocumentStore()
+    assert store.put(shared) == read_rsl_document(stored.result, now=5.0)
+    assert store.raw(URL) is shared
+
+
+def test_rsl_store_refuses_a_fetch_of_another_kind() -> None:
+    with pytest.raises(ValueError, match="kind 'robots'"):
+        RslDocumentStore().put(StoredFetch("robots", URL, FetchResult(URL, 200, DOC), 0))
+
+
+def test_rsl_store_lifetime_is_max_age_capped_or_the_retry_delay() -> None:
+    """What the cluster keeps a document for: the worker's own lifetime for it."""
+    store = RslDocumentStore(cache_ttl=10 * DAY, retry=600)
+    assert store.lifetime(StoredFetch("rsl", URL, FetchResult(URL, 200, DOC), 0)) == 2 * DAY
+    assert store.lifetime(StoredFetch("rsl", URL, FetchResult(URL, 404), 0)) == 600
+    assert store.lifetime(StoredFetch("rsl", URL, FetchResult(URL, 200, b"<x/>"), 0)) == 600
+    capped = RslDocumentStore(cache_ttl=3600, retry=600)
+    assert capped.lifetime(StoredFetch("rsl", URL, FetchResult(URL, 200, DOC), 0)) == 3600
+
+
 def test_rsl_store_is_bounded() -> None:
     store = RslDocumentStore(max_entries=2)
     for i in range(3):
-        store.put(StoredFetch(FetchResult(f"{URL}?{i}", 404), 0))
+        store.put(StoredFetch("rsl", f"{URL}?{i}", FetchResult(f"{URL}?{i}", 404), 0))
     assert len(store) == 2
     assert store.get(f"{URL}?0") is None
 

@@ -18,10 +18,9 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.httpobj import urlparse_cached
 
-from optout_middleware.errors import ConfigError
-from optout_middleware.evaluate import Evaluator, builtin_signals
+from optout_middleware.evaluate import Evaluator
 from optout_middleware.inputs import ResponseView, SiteFiles
-from optout_middleware.plugin import SignalParser, load_signals
+from optout_middleware.memo import Memo
 from optout_middleware.signals.rsl import RslSignal, page_associations
 from optout_middleware.sitepolicy import (
     SITE_FILE_PATHS,
@@ -29,13 +28,15 @@ from optout_middleware.sitepolicy import (
     origin_of,
     robots_forbids,
 )
-from optout_middleware.verdict import Evidence, Verdict
+from optout_middleware.verdict import Verdict, extend
 
 from .audit import AuditWriter
 from .config import OptOutConfig
 from .crawlinfo import crawl_header
 from .embedded import EmbeddedImages
 from .fetch import SITEFILE_META_KEY, SiteFileFetcher
+from .listeners import debug_reaches_a_handler, has_receivers
+from .parsers import build_signals, site_file_kinds
 from .redis_cache import ClusterConfig, build_policy_cache
 from .rslfetch import RslDocumentFetcher
 from .signals import optout_decided
@@ -51,11 +52,11 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 
-__all__ = ["OptOutDownloaderMiddleware", "OptOutReserved", "build_signals", "site_file_kinds"]
+__all__ = ["OptOutDownloaderMiddleware", "OptOutReserved"]
 
 logger = logging.getLogger(__name__)
 
-SITE_EVIDENCE_KEY = "_optout_site_evidence"  # site-level evidence, reused after download
+SITE_EVIDENCE_KEY = "_optout_site_evidence"  # the site-level verdict, extended after download
 DEFERRED_KEY = "_optout_deferred"  # drop mode: reserved before download, but the page may lift it
 _DEFERRED_DROPPED = (
     "reserved before download by evidence the page could supersede; fetched to decide, and "
@@ -68,14 +69,6 @@ _DEFERRED_LIFTED = (
 _SITE_FILE_PATHS = frozenset(SITE_FILE_PATHS.values())
 _HTTP = frozenset({"http", "https"})
 # Site files each built-in family reads; a custom family may read any of them.
-_FAMILY_FILES: dict[str, tuple[str, ...]] = {
-    "robotstxt": ("robots",),
-    "aipref": ("robots",),  # Content-Usage records
-    "content-signal": ("robots",),  # Content-Signal records
-    "tdmrep": ("tdmrep",),
-    "aitxt": ("aitxt",),
-    "rsl": ("robots",),  # License: lines name the RSL documents
-}
 
 
 class OptOutReserved(IgnoreRequest):
@@ -92,27 +85,6 @@ class OptOutReserved(IgnoreRequest):
         self.response = response
 
 
-def build_signals(config: OptOutConfig) -> list[SignalParser]:
-    """Built-in parsers of the enabled families, then custom ones (a custom parser with a
-    built-in family name replaces the built-in one)."""
-    try:
-        custom = load_signals(config.signals)
-    except ConfigError as exc:
-        raise ConfigError(f"setting OPTOUT_SIGNALS={list(config.signals)!r}: {exc}") from exc
-    replaced = {s.family for s in custom}
-    builtin = [s for s in builtin_signals(config.signal_families) if s.family not in replaced]
-    return [*builtin, *custom]
-
-
-def site_file_kinds(config: OptOutConfig, parsers: list[SignalParser]) -> tuple[str, ...]:
-    """The site files this crawl needs, in fetch order."""
-    wanted = {"robots"} if config.robotstxt_obey else set()
-    for parser in parsers:
-        if type(parser).site_evidence is not SignalParser.site_evidence:
-            wanted.update(_FAMILY_FILES.get(parser.family, tuple(SITE_FILE_PATHS)))
-    return tuple(kind for kind in SITE_FILE_PATHS if kind in wanted)
-
-
 class OptOutDownloaderMiddleware:
     """Drops (or tags) requests and responses whose content is reserved for the crawl's purpose.
 
@@ -122,7 +94,8 @@ class OptOutDownloaderMiddleware:
       ``optout/exempt``); with ROBOTSTXT_OBEY the crawler's own robots.txt rules still apply;
     * ``dont_obey_robotstxt`` (bool): skip the crawler's own robots.txt rules (Scrapy's key);
       opt-out signals, robots.txt AI groups included, still apply;
-    * ``optout`` (dict, set after download): the verdict, ``Verdict.to_dict()``;
+    * ``optout`` (dict, set after download): the verdict, ``Verdict.shared_dict()`` (the
+      ``to_dict()`` shared by every response with the same verdict: copy before changing);
     * ``_optout_sitefile``, ``_optout_site_evidence``, ``_optout_received``,
       ``_optout_deferred``: private.
     """
@@ -162,6 +135,7 @@ class OptOutDownloaderMiddleware:
             self.audit.write_header(crawl_header(crawler, config, parsers))
         self._log_decisions = debug_reaches_a_handler(logger)
         self._drop = config.action == "drop"
+        self._verdict_stats: Memo[int, tuple[Verdict, tuple[str, ...]]] = Memo(_STAT_MEMO)
         self._action_kept = "tagged" if config.action == "tag" else "passed"
         self.embedded = (  # page to image: a page's noai/noimageai reaches its images
             EmbeddedImages.for_crawler(crawler) if "robots-meta" in config.signal_families else None
@@ -202,20 +176,20 @@ class OptOutDownloaderMiddleware:
             verdict = Verdict(self.config.purpose, None)
         else:
             verdict = self.evaluator.before_download(request.url, site)
-            meta[SITE_EVIDENCE_KEY] = verdict.evidence
+            meta[SITE_EVIDENCE_KEY] = verdict
             meta.pop(DEFERRED_KEY, None)  # a redirect's new request inherits its source's meta
             if verdict.reserved and self._drop:
                 if verdict.overridable:  # the page's own signals may lift it: fetch, then decide
                     meta[DEFERRED_KEY] = True
                     self._inc("optout/request_deferred")
                 else:
-                    self._decided(verdict, request, None, "dropped")
+                    self._decided(verdict, request, None, "dropped", shared=True)
                     self._inc("optout/request_dropped")
                     raise OptOutReserved(verdict)
         if obey:
             forbidden = self._robots_forbid(site, request.url)
             if forbidden is not None:
-                self._decided(verdict, request, None, "forbidden", reason=forbidden)
+                self._decided(verdict, request, None, "forbidden", reason=forbidden, shared=True)
                 self._inc("robotstxt/forbidden")
                 raise IgnoreRequest(f"Forbidden by robots.txt: {forbidden}")
 
@@ -252,8 +226,8 @@ class OptOutDownloaderMiddleware:
         embedded = self.embedded
         if embedded is not None and (extra := embedded.evidence(request, view)):
             if site_evidence is None:
-                site_evidence = self.evaluator.site_evidence(view.url, site)
-            site_evidence = (*site_evidence, *extra)
+                site_evidence = self.evaluator.before_download(view.url, site)
+            site_evidence = extend(site_evidence, extra)
         if self.rsl is not None:  # a page that links RSL documents waits for them (rare)
             urls = [a.url for a in page_associations(view) if a.url and a.inline is None]
             if urls:
@@ -266,7 +240,7 @@ class OptOutDownloaderMiddleware:
         response: Response,
         view: ResponseView,
         site: SiteFiles,
-        site_evidence: tuple[Evidence, ...] | None,
+        site_evidence: Verdict | None,
         *,
         urls: list[str],
     ) -> Response:
@@ -280,11 +254,11 @@ class OptOutDownloaderMiddleware:
         response: Response,
         view: ResponseView,
         site: SiteFiles,
-        site_evidence: tuple[Evidence, ...] | None,
+        site_evidence: Verdict | None,
     ) -> Response:
         meta = request.meta
         verdict = self.evaluator.after_download(view, site, site_evidence)
-        meta["optout"] = verdict.to_dict()
+        meta["optout"] = verdict.shared_dict()  # built once per verdict, shared: read-only
         embedded = self.embedded
         if embedded is not None:
             embedded.page_seen(meta, view, self.evaluator.context, verdict.evidence)
@@ -307,6 +281,7 @@ class OptOutDownloaderMiddleware:
             response,
             self._action_kept,
             reason=_DEFERRED_LIFTED if deferred else None,
+            shared=verdict is site_evidence,
         )
         return response
 
@@ -318,21 +293,15 @@ class OptOutDownloaderMiddleware:
         action: str,
         *,
         reason: str | None = None,
+        shared: bool = False,
     ) -> None:
-        """Count, log, signal and audit one decision."""
+        """Count, log, signal and audit one decision (``shared``: a site verdict)."""
         state = (
             "unknown"
             if verdict.reserved is None
             else ("reserved" if verdict.reserved else "unreserved")
         )
-        inc = self.stats.inc
-        inc(_VERDICT_KEYS[verdict.reserved])
-        for evidence in verdict.evidence:
-            family = evidence.family
-            key = _EVIDENCE_KEYS.get(family)
-            if key is None:
-                key = _EVIDENCE_KEYS[family] = f"optout/evidence_count/{family}"
-            inc(key)
+        self.stats.inc_each(self._stat_keys(verdict, shared))
         if self._log_decisions:
             by = verdict.decided_by
             logger.debug(
@@ -347,13 +316,14 @@ class OptOutDownloaderMiddleware:
                 },
                 extra={"spider": self.crawler.spider},
             )
-        self.crawler.signals.send_catch_log(
-            signal=optout_decided,
-            verdict=verdict,
-            request=request,
-            response=response,
-            action=action,
-        )
+        if has_receivers(self.crawler.signals.sender, optout_decided):
+            self.crawler.signals.send_catch_log(
+                signal=optout_decided,
+                verdict=verdict,
+                request=request,
+                response=response,
+                action=action,
+            )
         if self.audit is not None:
             self.audit.write(
                 request.url,
@@ -364,25 +334,26 @@ class OptOutDownloaderMiddleware:
                 reason=reason,
             )
 
+    def _stat_keys(self, verdict: Verdict, shared: bool) -> tuple[str, ...]:
+        """The stats one decision counts: its verdict, and each evidence's family. Remembered
+        for a ``shared`` verdict (a site verdict, the same object for its whole path class)."""
+        found = self._verdict_stats.get(id(verdict))
+        if found is not None and found[0] is verdict:
+            return found[1]
+        keys = [_VERDICT_KEYS[verdict.reserved]]
+        for evidence in verdict.evidence:
+            family = evidence.family
+            key = _EVIDENCE_KEYS.get(family)
+            if key is None:
+                key = _EVIDENCE_KEYS[family] = f"optout/evidence_count/{family}"
+            keys.append(key)
+        built = tuple(keys)
+        if shared and len(verdict.evidence) <= _STAT_KEYS_MAX:
+            self._verdict_stats.put(id(verdict), (verdict, built))  # keeps the verdict alive
+        return built
+
     def _inc(self, key: str, count: int = 1) -> None:
         self.stats.inc(key, count)
-
-
-def debug_reaches_a_handler(log: logging.Logger) -> bool:
-    """Whether a DEBUG record from ``log`` would be emitted anywhere.
-
-    Scrapy leaves the root logger at DEBUG and applies LOG_LEVEL on its handler, so
-    ``isEnabledFor(DEBUG)`` is true even at LOG_LEVEL="INFO", and each message would still
-    build a LogRecord (about 10 us) that no handler takes.
-    """
-    if not log.isEnabledFor(logging.DEBUG):
-        return False
-    current: logging.Logger | None = log
-    while current is not None:
-        if any(handler.level <= logging.DEBUG for handler in current.handlers):
-            return True
-        current = current.parent if current.propagate else None
-    return False
 
 
 _NO_SITE = SiteFiles()
@@ -392,6 +363,8 @@ _VERDICT_KEYS = {
     False: "optout/verdict_count/unreserved",
 }
 _EVIDENCE_KEYS: dict[str, str] = {}  # family -> its stats key, built once per family
+_STAT_MEMO = 2048  # verdicts whose stats keys are remembered
+_STAT_KEYS_MAX = 64  # evidence items beyond which a verdict's keys are not remembered
 _ORIGINS: dict[tuple[str, str], str | None] = {}  # (scheme, netloc) -> origin_of, None: invalid
 _ORIGINS_LIMIT = 1024
 

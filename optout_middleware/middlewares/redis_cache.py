@@ -2,9 +2,9 @@
 
 Off unless ``OPTOUT_REDIS_URL`` is set; then :func:`build_policy_cache` puts a
 :class:`~optout_middleware.sitepolicy.shared.SharedPolicyCache` behind the worker's own LRU, and
-the site files of an origin are fetched by one worker of the cluster while the others wait
-(the lease protocol is :mod:`optout_middleware.sitepolicy.shared`). :class:`RedisStore` is
-``redis.asyncio``, awaited on Scrapy's asyncio reactor: nothing blocks it. Timeouts are short
+the site files of an origin (and each RSL document, :mod:`.rslfetch`) are fetched by one
+worker of the cluster while the others wait (the lease protocol is
+:mod:`optout_middleware.sitepolicy.shared`). :class:`RedisStore` is ``redis.asyncio``, awaited on Scrapy's asyncio reactor: nothing blocks it. Timeouts are short
 and redis-py's own retries are off, so a slow or dead Redis costs a local fetch after
 ``OPTOUT_REDIS_TIMEOUT_SECS``, not a stalled crawl; three failures in a row open a breaker that
 skips Redis for 30 s. ``OPTOUT_REDIS_REQUIRED`` stops the worker instead: it does not start
@@ -157,8 +157,8 @@ class RedisStore:
         if not self._failing:
             self._failing = True
             logger.warning(
-                "Redis at %(url)s failed (%(error)s): site files are fetched by this worker "
-                "until it answers again",
+                "Redis at %(url)s failed (%(error)s): site files and RSL documents are "
+                "fetched by this worker until it answers again",
                 {"url": self.url, "error": f"{type(exc).__name__}: {exc}"},
             )
         return StoreError(f"{type(exc).__name__}: {exc}")

@@ -7,6 +7,15 @@ retried, never in Scrapy's HTTP cache) but cached by URL for the whole crawl in 
 :class:`~optout_middleware.sitepolicy.RslDocumentStore`): a licence collective's document named by
 a thousand origins is read once. Requests for a URL already in flight wait for that download.
 
+In a cluster (``OPTOUT_REDIS_URL``) the in-process store stays in front, and on its miss the
+document comes through the shared store like the site files
+(:class:`~optout_middleware.sitepolicy.shared.SharedFiles`, kind ``"rsl"``, the URL as subject):
+one worker of the cluster downloads it under a lease of its own while the others wait, and
+Redis keeps it for the document's own lifetime (its ``max-age``, capped by
+``OPTOUT_CACHE_TTL_SECS``; an unreadable one for ``OPTOUT_UNREACHABLE_RETRY_SECS``). Where it came
+from is counted in ``optout/redis/rsl_source/<source>``; leases, waits and fallbacks in the
+same ``optout/redis/...`` counters as the site files'.
+
 Two moments need documents (rsl.md 2.7: locate and comply before processing):
 
 * the documents named by an origin's robots.txt ``License:`` lines are fetched with the site
@@ -28,7 +37,8 @@ from twisted.internet.defer import Deferred
 
 from optout_middleware.inputs import FileState, SiteFile
 from optout_middleware.signals.rsl import NO_DOCUMENT, site_associations
-from optout_middleware.sitepolicy import FetchResult, StoredFetch
+from optout_middleware.sitepolicy import RSL_KIND, FetchResult, StoredFetch
+from optout_middleware.sitepolicy.shared import SharedPolicyCache
 
 from .fetch import _describe
 
@@ -40,14 +50,13 @@ if TYPE_CHECKING:
     from optout_middleware.formats.rsl import RslDocument
     from optout_middleware.inputs import Context, SiteFiles
     from optout_middleware.sitepolicy import RslDocumentCache
+    from optout_middleware.sitepolicy.shared import SharedFiles
 
     from .fetch import SiteFileFetcher
 
 __all__ = ["RslDocumentFetcher"]
 
 logger = logging.getLogger(__name__)
-
-RSL_KIND = "rsl"  # the site-file kind its downloads are counted and capped under
 
 
 class RslDocumentFetcher:
@@ -64,6 +73,11 @@ class RslDocumentFetcher:
         self.downloads = downloads
         self.store = store
         self.context = context
+        # The cluster's shared store when the site files go through one (OPTOUT_REDIS_URL).
+        cache = downloads.cache
+        self.shared: SharedFiles | None = (
+            cache.files if isinstance(cache, SharedPolicyCache) else None
+        )
         self._waiting: dict[str, list[Deferred[SiteFile[RslDocument]]]] = {}
 
     async def get(self, url: str) -> SiteFile[RslDocument]:
@@ -79,11 +93,7 @@ class RslDocumentFetcher:
         self._waiting[url] = []
         document: SiteFile[RslDocument] | None = None
         try:
-            try:
-                result = await self.downloads._download(url, RSL_KIND)
-            except Exception as exc:  # noqa: BLE001  (belt and braces: _download reports its own)
-                result = FetchResult(url, None, error=_describe(exc))
-            document = self.store.put(StoredFetch(result, time.time()))
+            document = self.store.put(await self._stored(url))
             self._inc(f"optout/rsl/document_count/{document.state.value}")
             if document.state is not FileState.PARSED:
                 logger.info(
@@ -98,6 +108,30 @@ class RslDocumentFetcher:
             )
             for waiter in self._waiting.pop(url, ()):
                 waiter.callback(outcome)
+
+    async def _stored(self, url: str) -> StoredFetch:
+        """The fetch of ``url``: downloaded here, or in a cluster by whichever worker holds
+        the document's lease (a Redis failure costs a download here, as for site files)."""
+        shared = self.shared
+        if shared is None:
+            return StoredFetch(RSL_KIND, url, await self._fetch_result(url), time.time())
+
+        async def download(kinds: tuple[str, ...]) -> dict[str, FetchResult]:
+            return {kind: await self._fetch_result(url) for kind in kinds}
+
+        try:
+            loaded = await shared.load(url, (RSL_KIND,), download, ttl=self.store.lifetime)
+        except Exception as exc:  # noqa: BLE001  (StoreError with fallback off: unreadable)
+            failed = FetchResult(url, None, error=_describe(exc))
+            return StoredFetch(RSL_KIND, url, failed, time.time())
+        self._inc(f"optout/redis/rsl_source/{loaded.source}")
+        return loaded.entries[RSL_KIND]
+
+    async def _fetch_result(self, url: str) -> FetchResult:
+        try:
+            return await self.downloads._download(url, RSL_KIND)
+        except Exception as exc:  # noqa: BLE001  (belt and braces: _download reports its own)
+            return FetchResult(url, None, error=_describe(exc))
 
     async def get_many(self, urls: Iterable[str]) -> dict[str, SiteFile[RslDocument]]:
         """Several documents, downloaded in parallel; keyed by URL, in first-seen order."""

@@ -4,17 +4,16 @@ A strict Content-Security-Policy (``default-src 'none'``) makes the browser refu
 resource, should one ever slip in: the page opens the same offline, from a USB stick, years later.
 Every text from an audit file (URLs, values, file names) is escaped. The tables carry
 ``data-*`` attributes with the exact numbers, which the browser test reads next to the text.
+The Charts section is :mod:`.charts`'s.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from html import escape
 from typing import TYPE_CHECKING, Any
 
-from .model import BUCKET_PREFIXES, OTHER_ORIGINS
-from .svg import OTHER, RESERVED, UNKNOWN, UNRESERVED, bar_chart, line_chart
+from .charts import charts_section, parse_time
 
 if TYPE_CHECKING:
     from .model import AuditSummary, Example, FileSummary, KindCount
@@ -22,9 +21,6 @@ if TYPE_CHECKING:
 __all__ = ["CSP", "render_page"]
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'none'"
-MAX_TIME_POINTS = 120
-TOP_ORIGINS_CHART = 15
-_NO_SIGNAL = "(no deciding signal)"
 
 _CSS = """
 body{font:15px/1.45 system-ui,'Segoe UI',Helvetica,Arial,sans-serif;color:#111;margin:0 auto;
@@ -69,7 +65,7 @@ def render_page(summary: AuditSummary, *, version: str, generated: str, top_orig
         ),
         _warnings(s),
         _totals(s),
-        _charts(s),
+        charts_section(s),
         _kinds(s),
         _origins(s, top_origins),
         _workers(s),
@@ -149,7 +145,7 @@ def _totals(s: AuditSummary) -> str:
 
 def _duration(first: str, last: str) -> str:
     """`` (1 h 4 min)``: how long the span is, or nothing when the times do not parse."""
-    start, end = _start(first), _start(last)
+    start, end = parse_time(first), parse_time(last)
     if start is None or end is None:
         return ""
     secs = end - start
@@ -162,89 +158,6 @@ def _duration(first: str, last: str) -> str:
     parts += [f"{hours} h"] if hours or days else []
     parts += [f"{minutes} min"] if not days else []
     return f" ({' '.join(parts)})" if hours or days else f" ({minutes} min {secs} s)"
-
-
-def _charts(s: AuditSummary) -> str:
-    fams: dict[str, list[int]] = {}
-    for (family, reserved), n in s.deciding.items():
-        counts = fams.setdefault(family or _NO_SIGNAL, [0, 0, 0])
-        counts[0 if reserved else (2 if reserved is None else 1)] += n
-    family_rows = sorted(fams.items(), key=lambda kv: (kv[0] == _NO_SIGNAL, -sum(kv[1]), kv[0]))
-    origins = sorted(
-        (o for o in s.origins.values() if o.reserved and o.origin != OTHER_ORIGINS),
-        key=lambda o: (-o.reserved, o.origin),
-    )[:TOP_ORIGINS_CHART]
-    origin_rows = [(o.origin, [o.reserved, o.decided - o.reserved]) for o in origins]
-    points = _time_points(s)
-    return (
-        '<section id="charts"><h2>Charts</h2>'
-        "<figure><figcaption>Decisions by deciding signal family</figcaption>"
-        + bar_chart(
-            "chart-families",
-            "Decisions by deciding signal family",
-            family_rows,
-            (RESERVED, UNRESERVED, UNKNOWN),
-        )
-        + "</figure><figure><figcaption>Reserved share of decisions over time (UTC)"
-        "</figcaption>"
-        + line_chart(
-            "chart-share",
-            "Reserved share of decisions over time",
-            points,
-            y_label="reserved",
-        )
-        + f"</figure><figure><figcaption>Origins with the most reserved URLs (top "
-        f"{TOP_ORIGINS_CHART})</figcaption>"
-        + bar_chart(
-            "chart-origins",
-            "Origins with the most reserved URLs",
-            origin_rows,
-            (RESERVED, OTHER),
-            label_chars=40,
-        )
-        + "</figure></section>"
-    )
-
-
-def _time_points(s: AuditSummary) -> list[tuple[str, float, float, int]]:
-    """``(label, position 0-1 along the time axis, reserved %, decisions)`` per time bucket,
-    buckets merged until there are at most MAX_TIME_POINTS."""
-    buckets, prefix = s.buckets, s.bucket_prefix
-    while len(buckets) > MAX_TIME_POINTS and prefix != BUCKET_PREFIXES[-1]:
-        prefix = BUCKET_PREFIXES[BUCKET_PREFIXES.index(prefix) + 1]
-        merged: dict[str, list[int]] = {}
-        for key, (decided, reserved) in buckets.items():
-            counts = merged.setdefault(key[:prefix], [0, 0])
-            counts[0] += decided
-            counts[1] += reserved
-        buckets = merged
-    keys = sorted(buckets)
-    starts = [_start(key + _PAD.get(prefix, "")) for key in keys]
-    known = [t for t in starts if t is not None]
-    first, last = (min(known), max(known)) if known else (None, None)
-    one_day = len({k[:10] for k in keys}) == 1
-    points = []
-    for i, (key, start) in enumerate(zip(keys, starts, strict=True)):
-        decided, reserved = buckets[key]
-        label = (key + _PAD.get(prefix, "")).replace("T", " ")
-        if one_day and prefix > 10:  # noqa: PLR2004  (longer than a date: a time is in it)
-            label = label[11:]
-        if start is not None and first is not None and last is not None and last > first:
-            position = (start - first) / (last - first)
-        else:
-            position = i / (len(keys) - 1) if len(keys) > 1 else 0.5
-        points.append((label, position, 100 * reserved / decided if decided else 0.0, decided))
-    return points
-
-
-_PAD = {22: "0", 21: "00", 18: "0", 15: "0", 7: "-01"}  # a bucket key made a whole time
-
-
-def _start(text: str) -> float | None:
-    try:
-        return datetime.fromisoformat(text).timestamp()
-    except ValueError:
-        return None
 
 
 def _kinds(s: AuditSummary) -> str:

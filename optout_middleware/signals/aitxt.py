@@ -16,7 +16,7 @@ from optout_middleware.plugin import SignalParser
 from optout_middleware.verdict import Evidence, Purpose, allows, disallows
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Hashable, Iterable
 
     from optout_middleware.inputs import Context, SiteFiles
 
@@ -32,6 +32,15 @@ class AiTxtSignal(SignalParser):
 
     def __init__(self, *, allow_wins_ties: bool = True) -> None:
         self.allow_wins_ties = allow_wins_ties  # False: a Disallow wins a tie (conservative)
+
+    def site_key(self, site: SiteFiles, url: str, context: Context) -> Hashable | None:
+        """The lines of the deciding rule and of the rule it won a tie against (0: none)."""
+        sitefile = site.aitxt
+        aitxt = sitefile.parsed
+        if sitefile.state is not FileState.PARSED or aitxt is None or not aitxt.is_spawning:
+            return ()
+        rule, tied = aitxt.decide(url, context.user_agent, allow_wins_ties=self.allow_wins_ties)
+        return (rule.line if rule else 0), (tied.line if tied else 0)
 
     def site_evidence(self, site: SiteFiles, url: str, context: Context) -> Iterable[Evidence]:
         """The deciding ai.txt rule for ``url``; nothing without a Spawning-format file."""

@@ -35,7 +35,7 @@ from optout_middleware.plugin import SignalParser
 from optout_middleware.verdict import Evidence, Purpose, Stance
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Hashable, Iterable
 
     from optout_middleware.formats.robotstxt import Record, RobotsTxt
     from optout_middleware.inputs import Context, ResponseView, SiteFiles
@@ -253,6 +253,10 @@ class ContentSignal(SignalParser):
             return cached[2]
         evidence = self._read_robots(parsed, records, robots.url, context)
         return self._built.put(key, (parsed, context, evidence))[2]
+
+    def site_key(self, site: SiteFiles, url: str, context: Context) -> Hashable | None:
+        """Always the same: the lines apply to the whole site, not to a path."""
+        return ()
 
     def _read_robots(
         self, parsed: RobotsTxt, records: tuple[Record, ...], url: str, context: Context

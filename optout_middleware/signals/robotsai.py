@@ -36,7 +36,7 @@ from optout_middleware.plugin import SignalParser
 from optout_middleware.verdict import Evidence, Purpose, allows, disallows
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Hashable, Iterable
 
     from optout_middleware.formats.robotstxt import RobotsTxt
     from optout_middleware.inputs import Context, SiteFile, SiteFiles
@@ -120,6 +120,18 @@ class RobotsSignal(SignalParser):
         )
         self._last_reused = (robots_file, evidence)
         return evidence
+
+    def site_key(self, site: SiteFiles, url: str, context: Context) -> Hashable | None:
+        """The line of the deciding rule of each named group and of the AI-training rules."""
+        robots_file = site.robots
+        robots = robots_file.parsed
+        if robots_file.state is not FileState.PARSED or robots is None:
+            return robots_file.state  # the evidence depends on the file alone
+        plan = self._plan(robots, context, robots_file.url)
+        target = request_target(url)
+        lines = tuple(r.line if r is not None else 0 for r in plan.winners(target))
+        training = plan.training.rules.best(target) if plan.training is not None else None
+        return lines, training.line if training is not None else 0
 
     def _plan(self, robots: RobotsTxt, context: Context, robots_url: str) -> _Plan:
         key = (id(robots), id(context))
@@ -269,20 +281,24 @@ class _Plan:
 
     def agent_evidence(self, target: str) -> list[Evidence]:
         """One piece of evidence per AI token that a group names explicitly."""
+        rules = self.winners(target)
+        return [agent.evidence(rules[agent.group]) for agent in self.agents]
+
+    def winners(self, target: str) -> list[Rule | None]:
+        """The deciding rule of each distinct group for ``target`` (None: no rule matches)."""
         # RobotsTxt.match normalises its argument again; do the same, once per URL.
         inner = request_target(target)
         if inner == "/robots.txt" or inner.startswith("/robots.txt?"):
-            rules: list[Rule | None] = [None] * len(self.groups)  # RFC 9309 2.2.2: allowed
-        else:
-            rules = []
-            for rule_set in self.groups:
-                if rule_set is None:
-                    rules.append(None)
-                elif isinstance(rule_set, Rule):  # "Disallow: /" alone matches any path
-                    rules.append(rule_set if inner[:1] == "/" else None)
-                else:
-                    rules.append(rule_set.best(inner))
-        return [agent.evidence(rules[agent.group]) for agent in self.agents]
+            return [None] * len(self.groups)  # RFC 9309 2.2.2: allowed
+        rules: list[Rule | None] = []
+        for rule_set in self.groups:
+            if rule_set is None:
+                rules.append(None)
+            elif isinstance(rule_set, Rule):  # "Disallow: /" alone matches any path
+                rules.append(rule_set if inner[:1] == "/" else None)
+            else:
+                rules.append(rule_set.best(inner))
+        return rules
 
 
 def group_name(token: str) -> str:

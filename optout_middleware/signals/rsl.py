@@ -54,7 +54,7 @@ from .rslterms import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Hashable, Iterable, Mapping
 
     from optout_middleware.inputs import Context, ResponseView, SiteFiles
 
@@ -318,6 +318,11 @@ class RslSignal(SignalParser):
         for assoc in associations:
             found.extend(document_evidence(assoc, documents.get(assoc.url), url, context))
         return found
+
+    def site_key(self, site: SiteFiles, url: str, context: Context) -> Hashable | None:
+        """``()`` for an origin whose robots.txt names no licence (every URL gets no evidence),
+        so the site verdict stays shared; else None: the matching ``<content>`` is found per URL."""
+        return None if site.rsl else ()
 
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """Evidence from the page's own associations (documents in ``response.rsl_documents``)."""

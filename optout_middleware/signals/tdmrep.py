@@ -35,7 +35,7 @@ from optout_middleware.plugin import SignalParser
 from optout_middleware.verdict import Evidence, Purpose, Stance, allows, disallows
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Hashable, Iterable
 
     from optout_middleware.inputs import Context, ResponseView, SiteFiles
 
@@ -176,6 +176,17 @@ class TdmRepSignal(SignalParser):
             )
         return self._built.put(key, (tdm, tuple(found)))[1]
 
+    def site_key(self, site: SiteFiles, url: str, context: Context) -> Hashable | None:
+        """The index of the first matching rule and of the invalid rules matched before it."""
+        sitefile = site.tdmrep
+        tdm = sitefile.parsed
+        if sitefile.state is not FileState.PARSED or tdm is None:
+            return sitefile.state  # the evidence depends on the file alone
+        rule = tdm.lookup(url)
+        index = rule.index if rule else None
+        skipped = tdm.skipped_matching(url, index) if tdm.skipped else ()
+        return index or -1, tuple(s.index for s in skipped)
+
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """Header values (precedence 1), then meta values (2); absent ones say nothing."""
         found: list[Evidence] = []
@@ -218,6 +229,8 @@ def _read_mechanism(
     carried: tuple[str | None, str],
 ) -> tuple[str | None, str]:
     """Append one mechanism's evidence; return the policy now current and where it was set."""
+    if not values and not policies:  # most pages: this mechanism is not used
+        return carried
     precedence, res_location, pol_location, split = _MECHANISMS[source]
     written = [p.strip() for p in policies if p.strip()]
     policy = _resolve(written[0], base) if written else None

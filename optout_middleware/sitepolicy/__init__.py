@@ -11,14 +11,15 @@ of an origin for the evaluator, and a :class:`PolicyCache` keeps them per origin
 from __future__ import annotations
 
 from .cache import LastGoodCache, LruPolicyCache, PolicyCache
+from .entries import StoredFetch
 from .lastgood import LAST_GOOD_SECS, with_last_good
 from .origin import MAX_REDIRECTS, SITE_FILE_PATHS, SIZE_CAPS, origin_of, site_file_url
 from .permission import robots_forbids
 from .rsl import (
+    RSL_KIND,
     RSL_MAX_BYTES,
     RslDocumentCache,
     RslDocumentStore,
-    StoredFetch,
     document_ttl,
     read_rsl_document,
 )
@@ -34,6 +35,7 @@ from .rules import (
 __all__ = [
     "LAST_GOOD_SECS",
     "MAX_REDIRECTS",
+    "RSL_KIND",
     "RSL_MAX_BYTES",
     "SITE_FILE_PATHS",
     "SIZE_CAPS",

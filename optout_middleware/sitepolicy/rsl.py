@@ -3,8 +3,9 @@
 An RSL document is not a site file of one origin: many origins may name one document (a licence
 collective's), and one origin several. Documents are therefore fetched and cached by URL, for the
 whole crawl. What is kept is what was observed, raw (status, bytes, final URL, fetch time: a
-:class:`StoredFetch`), so a shared cache can hold it as is; the parsed document is derived from
-it once per process.
+:class:`~.entries.StoredFetch` of kind ``"rsl"`` whose subject is the document URL, the same
+record a cluster shares through Redis), and the parsed document is derived from it once per
+process.
 
 Status rules (``../shared/rsl.md`` 5.3 and the decisions of issue 10): a document is readable
 only from a 2xx answer whose body is a valid RSL document of at most 512 KiB reached over at
@@ -21,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
@@ -34,27 +34,21 @@ from .origin import MAX_REDIRECTS
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from .entries import StoredFetch
     from .rules import FetchResult
 
 __all__ = [
+    "RSL_KIND",
     "RSL_MAX_BYTES",
     "RslDocumentCache",
     "RslDocumentStore",
-    "StoredFetch",
     "document_ttl",
     "read_rsl_document",
 ]
 
+RSL_KIND = "rsl"  # the kind of a StoredFetch of an RSL document (its subject is the URL)
 RSL_MAX_BYTES = MAX_BYTES  # 512 KiB
 _DAY = 86_400.0
-
-
-@dataclass(frozen=True, slots=True)
-class StoredFetch:
-    """One fetch of an RSL document as observed: what a shared cache stores per URL."""
-
-    result: FetchResult
-    fetched_at: float  # Unix time
 
 
 def read_rsl_document(result: FetchResult, *, now: float | None = None) -> SiteFile[RslDocument]:
@@ -114,20 +108,24 @@ def document_ttl(document: SiteFile[RslDocument], *, cache_ttl: float, retry: fl
 
 
 class RslDocumentCache(Protocol):
-    """Where RSL documents are kept by URL: the seam for a shared backend (Redis and the like),
-    which stores each :class:`StoredFetch` as observed and reads it with
-    :func:`read_rsl_document`; :class:`RslDocumentStore` is the in-process default."""
+    """Where a process keeps RSL documents by URL, each read from a
+    :class:`~.entries.StoredFetch` with :func:`read_rsl_document`; :class:`RslDocumentStore` is
+    the default. A cluster keeps this in front and shares the raw fetches behind it
+    (:class:`~.shared.SharedFiles`, kind ``"rsl"``, subject the URL)."""
 
     def get(self, url: str) -> SiteFile[RslDocument] | None: ...
 
     def put(self, stored: StoredFetch) -> SiteFile[RslDocument]: ...
 
+    def lifetime(self, stored: StoredFetch) -> float: ...
+
 
 class RslDocumentStore:
     """RSL documents by URL, each for its own lifetime; the least recently used go first.
 
-    Holds the raw :class:`StoredFetch` (what a shared backend would keep) and the document
-    read from it. ``clock`` is Unix time; tests pass a fake one.
+    Holds the raw :class:`~.entries.StoredFetch` (what a cluster shares) and the document read
+    from it; a document's lifetime runs from the fetch time, so one read from a cluster's store
+    expires when the cluster's copy does. ``clock`` is Unix time; tests pass a fake one.
     """
 
     __slots__ = ("_clock", "_entries", "cache_ttl", "max_entries", "retry")
@@ -167,11 +165,19 @@ class RslDocumentStore:
         entry = self._entries.get(url)
         return entry[1] if entry is not None else None
 
+    def lifetime(self, stored: StoredFetch) -> float:
+        """Seconds ``stored`` is usable from its fetch time (what a cluster keeps it for too)."""
+        document = read_rsl_document(stored.result, now=stored.fetched_at)
+        return document_ttl(document, cache_ttl=self.cache_ttl, retry=self.retry)
+
     def put(self, stored: StoredFetch) -> SiteFile[RslDocument]:
-        """Read ``stored`` and keep it under its URL for the document's lifetime."""
+        """Read ``stored`` (kind ``"rsl"``) and keep it under its URL for the document's
+        lifetime."""
+        if stored.kind != RSL_KIND:
+            raise ValueError(f"not an RSL document fetch: kind {stored.kind!r}")
         document = read_rsl_document(stored.result, now=stored.fetched_at)
         ttl = document_ttl(document, cache_ttl=self.cache_ttl, retry=self.retry)
-        url = stored.result.url
+        url = stored.subject
         self._entries[url] = (stored.fetched_at + ttl, stored, document)
         self._entries.move_to_end(url)
         while len(self._entries) > self.max_entries:

@@ -9,8 +9,9 @@ reads the same bytes through the same status rules
 The unit is *a fetched file keyed by kind and subject*: site files use their origin as subject
 (``kind`` "robots", "aitxt", "tdmrep"); any other document fetched once for many pages plugs in
 the same way with its own kind and its URL as subject, e.g. an RSL licence document:
-``await files.load(licence_url, ("rsl",), download)`` where ``download`` returns
-``{"rsl": FetchResult(...)}``. One lease covers the files of one subject.
+``await files.load(licence_url, ("rsl",), download, ttl=...)`` where ``download`` returns
+``{"rsl": FetchResult(...)}`` and ``ttl`` gives the document's own lifetime (its ``max-age``),
+so the cluster keeps it no longer than a worker would. One lease covers the files of one subject.
 
 Lease protocol (after a miss in the worker's own cache, under its in-process single flight):
 read every key (one MGET); if all are there, done. Else try ``SET lease NX PX``; the winner reads
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
 
     # Downloads the given kinds (all at once), reporting each as a FetchResult.
     Download = Callable[[tuple[str, ...]], Awaitable[Mapping[str, FetchResult]]]
+    # Seconds the store keeps one fetched file (before jitter).
+    Lifetime = Callable[[StoredFetch], float]
 
 __all__ = [
     "Breaker",
@@ -187,9 +190,13 @@ class SharedFiles:
         subject: str,
         kinds: Sequence[str],
         download: Download,
+        *,
+        ttl: Lifetime | None = None,
     ) -> Loaded:
         """Every file of ``kinds`` for ``subject``, fetched by one worker of the cluster.
 
+        ``ttl`` is how long the store keeps a fetched file; by default the cache TTL, or the
+        error TTL for a failure (:func:`~.entries.ttl_secs`).
         Raises :class:`StoreError` only when ``settings.fallback`` is off.
         """
         kinds = tuple(kinds)
@@ -200,7 +207,7 @@ class SharedFiles:
             return Loaded(await self._download(subject, kinds, download), "fallback")
         attempt = _Attempt()
         try:
-            loaded = await self._load_shared(subject, kinds, download, attempt)
+            loaded = await self._load_shared(subject, kinds, download, attempt, ttl)
         except StoreError:
             self._event("error")
             self.breaker.failure()
@@ -221,6 +228,7 @@ class SharedFiles:
         kinds: tuple[str, ...],
         download: Download,
         attempt: _Attempt,
+        ttl: Lifetime | None,
     ) -> Loaded:
         s = self.settings
         if await self._read(subject, kinds, attempt):
@@ -235,7 +243,14 @@ class SharedFiles:
         while True:
             if await self.store.acquire(lease, token, lease_ms):
                 return await self._hold(
-                    subject, kinds, download, attempt, lease=lease, token=token, waited=waited
+                    subject,
+                    kinds,
+                    download,
+                    attempt,
+                    lease=lease,
+                    token=token,
+                    waited=waited,
+                    ttl=ttl,
                 )
             if not waited:
                 waited = True
@@ -248,7 +263,7 @@ class SharedFiles:
                 self._event("wait_timeout")
                 missing = tuple(kind for kind in kinds if kind not in attempt.found)
                 attempt.fetched = await self._download(subject, missing, download)
-                await self._write(attempt.fetched)
+                await self._write(attempt.fetched, ttl)
                 return Loaded({**attempt.found, **attempt.fetched}, "wait-timeout")
 
     async def _hold(
@@ -261,6 +276,7 @@ class SharedFiles:
         lease: str,
         token: str,
         waited: bool,
+        ttl: Lifetime | None,
     ) -> Loaded:
         """Holding the lease: read again, fetch what is missing, write it, release."""
         try:
@@ -275,7 +291,7 @@ class SharedFiles:
                 heartbeat.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await heartbeat
-            await self._write(attempt.fetched)
+            await self._write(attempt.fetched, ttl)
             return Loaded({**attempt.found, **attempt.fetched}, "fetch")
         finally:
             try:
@@ -322,11 +338,14 @@ class SharedFiles:
         now = self._wall()
         return {kind: StoredFetch(kind, subject, results[kind], now, self.worker) for kind in kinds}
 
-    async def _write(self, fetched: Mapping[str, StoredFetch]) -> None:
+    async def _write(self, fetched: Mapping[str, StoredFetch], lifetime: Lifetime | None) -> None:
         s = self.settings
         items = []
         for kind, entry in fetched.items():
-            ttl = ttl_secs(entry.result, ok_secs=s.ok_ttl_secs, error_secs=s.error_ttl_secs)
+            if lifetime is not None:
+                ttl = lifetime(entry)
+            else:
+                ttl = ttl_secs(entry.result, ok_secs=s.ok_ttl_secs, error_secs=s.error_ttl_secs)
             ttl *= 1 - s.ttl_jitter * self._rng()
             key = self.keys.file_key(kind, entry.subject)
             items.append((key, encode_entry(entry), max(int(ttl * 1000), 1)))
