@@ -153,8 +153,8 @@ def live_source(
     from optout_middleware.inputs import Context  # noqa: PLC0415
     from optout_middleware.warc.sitefiles import SiteFileSource  # noqa: PLC0415
 
+    from .check import _SiteCache  # noqa: PLC0415  (its RSL document fetch, as optout check)
     from .fetch import Fetcher  # noqa: PLC0415
-    from .main import _SiteCache  # noqa: PLC0415  (its RSL document fetch, as optout check's)
 
     fetcher = Fetcher(user_agent=args.user_agent, timeout=args.timeout)
     context = context or Context()
