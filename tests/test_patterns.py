@@ -6,6 +6,7 @@ import re
 import time
 from functools import cache
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -207,3 +208,10 @@ def test_wildcard_pieces_are_searched_once_each() -> None:
         _CountingStr.calls = 0
         assert not pattern.matches(_CountingStr("/" + "a" * size))
         assert _CountingStr.calls <= BLOW_UP.count("*")
+
+
+@pytest.mark.parametrize(("url", "target"), [("http", "/http"), ("0", "/0"), ("a?b", "/a?b")])
+def test_request_target_of_a_relative_reference_is_a_path(url: str, target: str) -> None:
+    """A request target always starts with ``/`` (RFC 9309 matches paths): a relative reference
+    such as ``http`` or ``0`` (review note) is read as a path, never returned as it came."""
+    assert request_target(url) == target

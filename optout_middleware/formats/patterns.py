@@ -102,6 +102,8 @@ def _request_target(url: str) -> str:
     except ValueError:  # e.g. "http://[::1": a bad authority must not crash a crawl
         return _target_after_authority(url)
     path, query = parts.path or "/", parts.query
+    if path[0] != "/":  # a relative reference ("http", "0"): a target is always a path
+        path = "/" + path
     # An empty query keeps its "?" as in the bare-path form ("/a?" is not "/a").
     sep = "?" if query or "?" in url.partition("#")[0] else ""
     return normalise_path(path + sep + query if sep else path)
