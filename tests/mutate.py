@@ -56,7 +56,8 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m("combine-decided-by-last", "verdict.py",
        "min(reserving, key=_first)", "max(reserving, key=_first)", "test_verdict.py"),
     _m("combine-last-evidence-wins", "verdict.py",
-       "            if current[slot] is None:", "            if True:", "test_verdict.py"),
+       "                if current[1] is None:\n                    best[key]",
+       "                if True:\n                    best[key]", "test_verdict.py"),
     # TDMRep precedence (M2, M2b)
     _m("tdmrep-no-precedence", "signals/tdmrep.py",
        '"header": (1, "tdm-reservation"', '"header": (0, "tdm-reservation"', "test_tdmrep.py"),
@@ -130,7 +131,14 @@ MUTATIONS: tuple[Mutation, ...] = (
        'if verdict.get("reserved"):', 'if verdict.get("reserved") is not None:',
        "test_middleware_responses.py", "test_review_wiring.py"),
     _m("stats-never-flush-on-batch", "middlewares/stats.py",
-       "        if not self._left:\n            self.flush()", "        pass",
+       "        pending[key] = pending.get(key, 0) + count\n        self._left -= 1\n"
+       "        if not self._left:\n            self.flush()",
+       "        pending[key] = pending.get(key, 0) + count",
+       "test_middleware_stats.py"),
+    _m("stats-decisions-never-flush-on-batch", "middlewares/stats.py",
+       "        sets[keys] = sets.get(keys, 0) + 1\n        self._left -= 1\n"
+       "        if not self._left:\n            self.flush()",
+       "        sets[keys] = sets.get(keys, 0) + 1",
        "test_middleware_stats.py"),
     # signal readings (M19, M21, F8)
     _m("aipref-on-disallowed-paths", "signals/aipref.py",

@@ -30,3 +30,18 @@ def test_spider_closed_flushes_what_is_pending() -> None:
     crawler.signals.send_catch_log(signal=signals.spider_closed, spider=None, reason="finished")
     assert crawler.stats is not None
     assert crawler.stats.get_value("optout/a") == 7
+
+
+def test_decision_key_sets_reach_the_collector_every_batch_each_key_counted() -> None:
+    """``inc_each`` (one tuple per decision) flushes on the same batch count as ``inc``, and a
+    key repeated in the tuple, or tuples seen several times, add up key by key."""
+    crawler = get_crawler(settings_dict={"STATS_DUMP": False})
+    stats = BatchedStats(crawler, every=3)
+    decision = ("optout/verdict_count/reserved", "optout/evidence_count/tdmrep")
+    stats.inc_each(decision)
+    stats.inc_each(("optout/evidence_count/tdmrep", "optout/evidence_count/tdmrep"))
+    assert crawler.stats is not None
+    assert crawler.stats.get_value("optout/verdict_count/reserved") is None  # still pending
+    stats.inc_each(decision)
+    assert crawler.stats.get_value("optout/verdict_count/reserved") == 2
+    assert crawler.stats.get_value("optout/evidence_count/tdmrep") == 4
