@@ -30,6 +30,7 @@ from optout_middleware.formats.rsl import MAX_BYTES, RslDocument, parse_rsl
 from optout_middleware.inputs import FileState, SiteFile
 
 from .origin import MAX_REDIRECTS
+from .rules import no_response
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -56,12 +57,7 @@ def read_rsl_document(result: FetchResult, *, now: float | None = None) -> SiteF
     fetched_at = time.time() if now is None else now
     status = result.status
     if status is None:
-        return SiteFile(
-            FileState.UNREACHABLE,
-            url=result.url,
-            error=result.error or "no response",
-            fetched_at=fetched_at,
-        )
+        return no_response(result, fetched_at)
     body = result.body
     digest = hashlib.sha256(body).hexdigest()
 

@@ -47,6 +47,7 @@ __all__ = [
     "UNREACHABLE_RETRY_SECS",
     "FetchResult",
     "build_site_files",
+    "no_response",
     "read_site_file",
     "retry_due",
 ]
@@ -102,6 +103,16 @@ def _state_for_status(kind: str, status: int) -> FileState:
     return FileState.UNREACHABLE  # 5xx, and statuses no server should send (1xx, 6xx...)
 
 
+def no_response(result: FetchResult, fetched_at: float) -> SiteFile[Any]:
+    """A fetch that got no HTTP response at all (timeout, reset, DNS): unreachable, with why."""
+    return SiteFile(
+        FileState.UNREACHABLE,
+        url=result.url,
+        error=result.error or "no response",
+        fetched_at=fetched_at,
+    )
+
+
 def read_site_file(kind: str, result: FetchResult, *, now: float | None = None) -> SiteFile[Any]:
     """Apply the status rules to one fetch of site file ``kind`` and parse a 2xx body.
 
@@ -114,12 +125,7 @@ def read_site_file(kind: str, result: FetchResult, *, now: float | None = None) 
     fetched_at = time.time() if now is None else now
     status = result.status
     if status is None:
-        return SiteFile(
-            FileState.UNREACHABLE,
-            url=result.url,
-            error=result.error or "no response",
-            fetched_at=fetched_at,
-        )
+        return no_response(result, fetched_at)
     body = result.body
     truncated = result.truncated or len(body) > cap
     if len(body) > cap:
