@@ -8,7 +8,8 @@ reserved pages are still downloaded and parsed, and both modes process the same 
 
 By default the spider yields one small item per page and parses nothing: Scrapy's own per-page
 cost is then as low as it gets, which makes the measured overhead ratio a worst case. With
-``--parse`` it also reads the title and every link with CSS selectors, as a typical spider does. The crawl window
+``--parse`` it also reads the title and every link of each HTML page with CSS selectors, as a
+typical spider does (images among the URLs yield the plain item). The crawl window
 (``spider_opened`` to ``spider_closed``) is timed in wall-clock and process CPU seconds, and the
 result is printed as one JSON line.
 """
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import scrapy
 from scrapy import signals
 from scrapy.crawler import CrawlerProcess
+from scrapy.http import TextResponse
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -84,7 +86,7 @@ class BenchSpider(scrapy.Spider):
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[dict[str, Any]]:
         item: dict[str, Any] = {"url": response.url, "status": response.status}
-        if self.parse_html:
+        if self.parse_html and isinstance(response, TextResponse):  # not the images
             item["title"] = response.css("title::text").get()
             item["links"] = len(response.css("a::attr(href)").getall())
         else:
@@ -178,8 +180,10 @@ def main(argv: list[str] | None = None) -> int:
         process.start()
 
     stats = crawler.stats.get_stats() if crawler.stats else {}
+    package = sys.modules.get("optout_middleware")
     result = {
         "mode": args.mode,
+        "package": getattr(package, "__file__", None),  # which tree's add-on ran
         "wall_secs": clock.wall[1] - clock.wall[0],
         "cpu_secs": clock.cpu[1] - clock.cpu[0],
         "pages": stats.get("item_scraped_count", 0),

@@ -10,7 +10,6 @@ server reports how often each site file was requested per origin.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,12 @@ if TYPE_CHECKING:
 __all__ = ["crawl_overhead", "site_server"]
 
 _MODES = ("scrapy", "optout")
+# Runs bench.crawl from this tree with the baseline tree's optout_middleware: bench.crawl is
+# imported first (this tree is the working directory), then the baseline goes first on the path.
+_BASELINE_LAUNCHER = (
+    "import sys; import bench.crawl as crawl; sys.path.insert(0, sys.argv.pop(1)); "
+    "sys.exit(crawl.main(sys.argv[1:]))"
+)
 
 
 @contextmanager
@@ -70,11 +75,12 @@ def _crawl(
     baseline: Path | None = None,
 ) -> dict[str, Any]:
     _control(control, "/reset")
-    env = None
-    if mode == "baseline":
-        assert baseline is not None
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(baseline), str(root)])}
     command = [sys.executable, "-m", "bench.crawl", mode, str(urls_file)]
+    if mode == "baseline":
+        # Not PYTHONPATH: ``-m`` puts the working directory (this tree) first on sys.path, so
+        # the crawl would import this tree's package, not the baseline's.
+        assert baseline is not None
+        command[1:3] = ["-c", _BASELINE_LAUNCHER, str(baseline.resolve())]
     command.append(f"--concurrency={concurrency}")
     if parse:
         command.append("--parse")
@@ -87,7 +93,6 @@ def _crawl(
         text=True,
         timeout=600,
         check=False,
-        env=env,
     )
     lines = done.stdout.strip().splitlines()
     result: dict[str, Any] = json.loads(lines[-1]) if lines else {}
@@ -96,6 +101,10 @@ def _crawl(
             f"crawl {mode} failed (exit {done.returncode}, {result.get('pages')} pages):\n"
             f"{done.stderr[-3000:]}"
         )
+    if mode == "baseline":
+        assert baseline is not None
+        if not str(result.get("package", "")).startswith(str(baseline.resolve())):
+            raise RuntimeError(f"the baseline crawl ran {result.get('package')}, not {baseline}")
     result["stderr"] = done.stderr.strip()[-2000:]
     server = _control(control, "/counts")
     result["server_cpu_secs"] = server["cpu_secs"]

@@ -14,7 +14,12 @@ _PEER_NAMES = {
     "protego": "protego",
     "repp": "robotexclusionrulesparser",
 }
-_FILE_NAMES = {"robots": "robots.txt", "tdmrep": "tdmrep.json", "aitxt": "ai.txt"}
+_FILE_NAMES = {
+    "robots": "robots.txt",
+    "tdmrep": "tdmrep.json",
+    "aitxt": "ai.txt",
+    "rsl": "RSL document (robots.txt License:)",
+}
 _RATIO_TARGET = 0.95
 _FLAT_FACTOR = 1.5  # extract_head on 1 MB may cost at most this many times its 10 KB cost
 
@@ -71,11 +76,7 @@ def _crawl(crawl: dict[str, Any], targets: list[dict[str, str]], which: str = ""
             "",
             _mmm(crawl["ratio"], "{:.3f}"),
             _mmm(crawl["cpu_ratio"], "{:.3f}") + " (a/b)",
-            "",
-            "",
-            "",
-            "",
-            "",
+            *([""] * (len(_FILE_NAMES) + 2)),
         ]
     )
     if crawl.get("baseline_tree"):
@@ -85,7 +86,7 @@ def _crawl(crawl: dict[str, Any], targets: list[dict[str, str]], which: str = ""
                 "",
                 _mmm(crawl["baseline_ratio"], "{:.3f}"),
                 _mmm(crawl["baseline_cpu_ratio"], "{:.3f}") + " (a/c)",
-                *([""] * 5),
+                *([""] * (len(_FILE_NAMES) + 2)),
             ]
         )
     headers = [

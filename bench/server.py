@@ -22,7 +22,8 @@ import time
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from bench.sitegen import ai_txt, html_page, robots_txt, tdmrep_json
+from bench.imagegen import jpeg, png, store, xmp_packet
+from bench.sitegen import ai_txt, html_page, robots_txt, rsl_document, tdmrep_json
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -33,7 +34,15 @@ SITE_FILES = {
     "robots": "/robots.txt",
     "tdmrep": "/.well-known/tdmrep.json",
     "aitxt": "/ai.txt",
+    "rsl": "/rsl/license.xml",  # the document robots.txt License: names, where it does
 }
+_PAGE_RSL = "/rsl/page.xml"  # the document a page's Link header or <link> names
+RSL_ORIGIN_EVERY = 9  # every 9th origin with a robots.txt names an RSL document in it
+PAGE_RSL_LINK_SHARE = 0.02  # of pages: a Link: <...>; rel="license"; type="application/rsl+xml"
+PAGE_RSL_HEAD_SHARE = 0.01  # of pages: the same as a <link> in the head
+IMAGES_PER_ORIGIN_EVERY = 10  # one image URL in the crawl after every 10 pages (~9 % of URLs)
+XMP_SHARE = 0.35  # of images: an IPTC-style packet (a third of them with DataMining)
+C2PA_SHARE = 0.10  # of images: a C2PA store (training-mining notAllowed or allowed)
 _SECTIONS = ("articles", "news", "products", "guides")
 _CC = "https://creativecommons.org/licenses/by-nc/4.0/"
 
@@ -82,9 +91,15 @@ def _page_signals(rng: random.Random) -> tuple[dict[str, str], tuple[str, ...]]:
 def build_site(
     origins: int, pages: int, port: int, seed: str = "bench"
 ) -> tuple[dict[str, dict[str, bytes]], list[str]]:
-    """Responses by host and path, and the start URLs (origins interleaved, fixed order)."""
+    """Responses by host and path, and the start URLs (origins interleaved, fixed order).
+
+    Each origin has ``pages`` HTML pages and one image per 10 pages (at least one), which the
+    start URLs list among the pages; every 9th origin with a robots.txt names an RSL document
+    in it, and a few pages name one in a ``Link`` header or ``<link>`` (see the constants).
+    """
     site: dict[str, dict[str, bytes]] = {}
     per_origin: list[list[str]] = []
+    with_robots = 0
     for i in range(origins):
         host = f"127.0.0.{i + 2}"
         origin = f"http://{host}:{port}"
@@ -103,16 +118,89 @@ def build_site(
             f"/{rng.choice(_SECTIONS)}/page-{k}-{rng.randrange(10_000)}.html" for k in range(pages)
         ]
         paths[len(paths) // 2] = "/private/members.html"  # robots.txt disallows it, where present
+        # RSL and images draw from a random stream of their own, so the pages, robots.txt and
+        # other site files stay byte for byte what they were before RSL and images were added.
+        extra = random.Random(f"{seed}:extras:{i}")
+        with_robots += "/robots.txt" in responses
+        if "/robots.txt" in responses and with_robots % RSL_ORIGIN_EVERY == 1:
+            _add_site_rsl(responses, origin, prohibit=with_robots % (2 * RSL_ORIGIN_EVERY) != 1)
+        responses[_PAGE_RSL] = _response(
+            200, rsl_document(prohibit_train="/articles/").encode(), "application/rsl+xml"
+        )
+        images = _images(extra, responses, max(1, pages // IMAGES_PER_ORIGIN_EVERY))
         for path in paths:
             size = int(math.exp(rng.uniform(math.log(10_000), math.log(100_000))))
             head, headers = _page_signals(rng)
             links = tuple(rng.sample(paths, min(40, len(paths))))
             body = html_page(rng, origin, path, size, signals=head, links=links)
+            body, headers = _page_extras(extra, origin, body, headers, images)
             responses[path] = _response(200, body, "text/html; charset=utf-8", headers)
         site[host] = responses
-        per_origin.append([origin + path for path in paths])
-    urls = [urls[k] for k in range(pages) for urls in per_origin]
+        # Image j follows page 10 j + 9 (the last page on a small site), so images are spread
+        # through the crawl as a spider meets them.
+        slots = {
+            min(pages - 1, (j + 1) * IMAGES_PER_ORIGIN_EVERY - 1): j for j in range(len(images))
+        }
+        crawl = []
+        for k, path in enumerate(paths):
+            crawl.append(origin + path)
+            if k in slots:
+                crawl.append(origin + images[slots[k]])
+        per_origin.append(crawl)
+    longest = max(len(u) for u in per_origin)
+    urls = [urls[k] for k in range(longest) for urls in per_origin if k < len(urls)]
     return site, urls
+
+
+def _add_site_rsl(responses: dict[str, bytes], origin: str, *, prohibit: bool) -> None:
+    """A robots.txt ``License:`` line (before the first group) naming a same-origin document:
+    free for everything, or (``prohibit``) ``ai-train`` prohibited under ``/news/``."""
+    _, _, body = responses["/robots.txt"].partition(b"\r\n\r\n")
+    text = body.decode()
+    cut = text.index("User-agent:")
+    line = f"License: {origin}{SITE_FILES['rsl']}\n\n"
+    responses["/robots.txt"] = _response(
+        200, (text[:cut] + line + text[cut:]).encode(), "text/plain"
+    )
+    document = rsl_document(prohibit_train="/news/" if prohibit else None)
+    responses[SITE_FILES["rsl"]] = _response(200, document.encode(), "application/rsl+xml")
+
+
+def _images(rng: random.Random, responses: dict[str, bytes], count: int) -> list[str]:
+    """``count`` JPEG/PNG images of 10-500 KB (log-uniform), some with XMP or C2PA opt-outs."""
+    paths = []
+    for k in range(count):
+        kind = rng.choice(("jpg", "png"))
+        path = f"/img/{k}.{kind}"
+        size = int(math.exp(rng.uniform(math.log(10_000), math.log(500_000))))
+        roll = rng.random()
+        xmp = c2pa = b""
+        if roll < XMP_SHARE:
+            value = "DMI-PROHIBITED-GENAIMLTRAINING" if rng.random() < 1 / 3 else None
+            xmp = xmp_packet(value, rng)
+        elif roll < XMP_SHARE + C2PA_SHARE:
+            c2pa = store(rng.choice(["notAllowed", "allowed"]))
+        make, ctype = (jpeg, "image/jpeg") if kind == "jpg" else (png, "image/png")
+        responses[path] = _response(200, make(size, rng, xmp=xmp, c2pa=c2pa), ctype)
+        paths.append(path)
+    return paths
+
+
+def _page_extras(
+    rng: random.Random, origin: str, body: bytes, headers: tuple[str, ...], images: list[str]
+) -> tuple[bytes, tuple[str, ...]]:
+    """1-3 ``<img>`` in the body; on a few pages an RSL Link header or head ``<link>``."""
+    imgs = "".join(
+        f'<img src="{p}" alt="">' for p in rng.sample(images, min(len(images), rng.randint(1, 3)))
+    )
+    body = body.replace(b"<body>", b"<body>\n" + imgs.encode(), 1)
+    href = origin + _PAGE_RSL
+    if rng.random() < PAGE_RSL_LINK_SHARE:
+        headers = (*headers, f'Link: <{href}>; rel="license"; type="application/rsl+xml"')
+    if rng.random() < PAGE_RSL_HEAD_SHARE:
+        link = f'<link rel="license" type="application/rsl+xml" href="{href}">\n</head>'
+        body = body.replace(b"</head>", link.encode(), 1)
+    return body, headers
 
 
 class _Server:

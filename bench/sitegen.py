@@ -18,6 +18,7 @@ __all__ = [
     "query_urls",
     "robots_stats",
     "robots_txt",
+    "rsl_document",
     "tdmrep_json",
 ]
 
@@ -229,6 +230,26 @@ def tdmrep_json(rng: random.Random) -> str:
     )
     rules.append({"location": "/", "tdm-reservation": rng.choice((0, 1, 1))})
     return json.dumps(rules, indent=2)
+
+
+def rsl_document(*, prohibit_train: str | None) -> str:
+    """An RSL 1.0 licence document: everything free to use (``prohibit_train=None``), or free
+    except ``ai-train`` under the path ``prohibit_train`` (a section of the site)."""
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<rsl xmlns="https://rslstandard.org/rsl">',
+        '  <content url="/">',
+        '    <license><permits type="usage">all</permits></license>',
+        "  </content>",
+    ]
+    if prohibit_train is not None:
+        parts += [
+            f'  <content url="{prohibit_train}">',
+            '    <license><prohibits type="usage">ai-train</prohibits></license>',
+            "  </content>",
+        ]
+    parts.append("</rsl>")
+    return "\n".join(parts) + "\n"
 
 
 _IMAGE_EXTS = ("jpg", "jpeg", "png", "gif", "webp", "svg", "tif", "tiff", "bmp", "ico", "psd")
