@@ -37,17 +37,22 @@ _BASELINE_LAUNCHER = (
 @contextmanager
 def site_server(root: Path, origins: int, pages: int) -> Iterator[str]:
     """Start bench.server and yield its control URL; the server is stopped on exit."""
+    with serve_module(root, "bench.server", "--origins", str(origins), "--pages", str(pages)) as c:
+        yield c
+
+
+@contextmanager
+def serve_module(root: Path, module: str, *args: str) -> Iterator[str]:
+    """Run ``python -m module *args`` (a benchmark site) in ``root``, yield the control URL it
+    prints on its first line as JSON, and stop it on exit."""
     proc = subprocess.Popen(  # noqa: S603  (our own module, fixed arguments)
-        [sys.executable, "-m", "bench.server", "--origins", str(origins), "--pages", str(pages)],
-        cwd=root,
-        stdout=subprocess.PIPE,
-        text=True,
+        [sys.executable, "-m", module, *args], cwd=root, stdout=subprocess.PIPE, text=True
     )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         if not line:
-            raise RuntimeError("bench.server exited before it was ready")
+            raise RuntimeError(f"{module} exited before it was ready")
         yield json.loads(line)["control"]
     finally:
         proc.terminate()

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bench.crawlbench import serve_module
 from bench.imagegen import jpeg, png, store, xmp_packet
 from bench.timing import best_of, fmt_us, interleaved_best, spread
 
@@ -95,22 +96,9 @@ def scan_costs(*, quick: bool, log: Callable[[str], None]) -> dict[str, Any]:
 
 @contextmanager
 def _site(root: Path, origins: int, pages: int, images: int) -> Iterator[str]:
-    command = [sys.executable, "-m", "bench.imagesite", "--origins", str(origins)]
-    command += ["--pages", str(pages), "--images", str(images)]
-    proc = subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, text=True)  # noqa: S603
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if not line:
-            raise RuntimeError("bench.imagesite exited before it was ready")
-        yield json.loads(line)["control"]
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    args = ("--origins", str(origins), "--pages", str(pages), "--images", str(images))
+    with serve_module(root, "bench.imagesite", *args) as control:
+        yield control
 
 
 def _get(url: str) -> Any:
