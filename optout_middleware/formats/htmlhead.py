@@ -5,9 +5,14 @@ found in the raw bytes (the first ``</head`` or ``<body``, case-insensitive, sea
 64 KiB and then on to :data:`MAX_HEAD_BYTES`) and only that prefix is handed to lxml, once. The
 cost follows the size of the head, not of the page.
 
+Most heads never reach lxml: a head made only of tags, a title, styles, scripts and comments
+(no text, no other element, nothing cut off at the marker) is read by
+:mod:`~optout_middleware.formats.headscan` inside the ``re`` engine, with the same result
+(checked against lxml by a differential test), and each distinct tag is read once per process.
+
 How the cut stays correct where that is cheap (the byte-level scans are in
-:mod:`~optout_middleware.formats.headbounds`; this module owns the decoding, the lxml parse
-and the collection of the tags):
+:mod:`~optout_middleware.formats.headbounds`, the encodings in :mod:`.headcodec`; this module
+owns the lxml parse and the collection of the tags):
 
 * A ``</head>`` or ``<body>`` written inside a ``<script>``, ``<style>``, ``<title>``,
   ``<textarea>`` (or another raw-text element) or a comment is not the end of the head. lxml
@@ -38,16 +43,16 @@ locks it), which is fine for Scrapy's single thread.
 
 from __future__ import annotations
 
-import codecs
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from lxml import etree
 
 from .headbounds import between_tags as _between_tags
 from .headbounds import open_at_end as _open_at_end
 from .headbounds import resume as _resume
+from .headcodec import bom_codec, codec_for, meta_codec, transcode
+from .headscan import read_tag, simple_head_tags
 
 __all__ = ["EMPTY_HEAD", "MAX_HEAD_BYTES", "HtmlHead", "LinkTag", "MetaTag", "extract_head"]
 
@@ -106,22 +111,12 @@ _PARSER = etree.HTMLParser(
 
 # HTML end of a tag name: whitespace, "/" or ">".
 _HEAD_END = re.compile(rb"<(?:/head|body)(?=[\s/>])", re.IGNORECASE)
-_CHARSET = re.compile(rb"charset\s*=\s*[\"']?\s*([a-z0-9_.:\-]{1,40})", re.IGNORECASE)
 _MARKER_SCAN = 64 * 1024  # bytes searched for </head or <body before parsing without one
 _FIRST_WINDOW = 8 * 1024  # parsed when there is no marker; then 32 KiB, 128 KiB, the cap
 
 _ASCII_WS = " \t\n\f\r"
 _ASCII_WS_RUN = re.compile(r"[ \t\n\f\r]+")
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-_WIDE_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE: it starts with the same two bytes
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-# WHATWG encoding-label quirks that Python's codec names do not share.
-_CODEC_FIXUPS = {"iso8859-1": "cp1252", "ascii": "cp1252", "gb2312": "gbk"}
-_NOT_HTML_CODECS = frozenset({"idna", "punycode", "unicode-escape", "raw-unicode-escape", "utf-7"})
 _CACHE_MAX = 512  # distinct rel values / meta names remembered (they repeat across pages)
 _CACHE_KEY_MAX = 64  # longer values are not remembered: hostile pages must not grow memory
 _RSL_TYPE = "application/rsl+xml"  # inline RSL licences (read by signals/rsl.py)
@@ -157,7 +152,7 @@ def extract_head(
     if not body:
         return EMPTY_HEAD
     max_bytes = max(max_bytes, 0)
-    codec = _bom_codec(body) or (_codec_for(encoding) if encoding else None)
+    codec = bom_codec(body) or (codec_for(encoding) if encoding else None)
     wide = len(body) > 1 and (body[0] == 0) != (body[1] == 0)  # "<\0" or "\0<"
     if (codec is None or codec == "utf-16") and wide:
         codec = "utf-16-be" if body[0] == 0 else "utf-16-le"  # without a BOM
@@ -165,12 +160,12 @@ def extract_head(
         codec is not None
         and codec.startswith(("utf-16", "utf-32"))
         and not wide
-        and _bom_codec(body) is None
+        and bom_codec(body) is None
     ):
         codec = None  # an HTTP UTF-16 label on ASCII bytes is wrong, as a meta one is (F9)
     buf = body
     if codec is not None and codec.startswith(("utf-16", "utf-32")):
-        buf = _transcode(body[:max_bytes], codec).lstrip("\ufeff").encode("utf-8")
+        buf = transcode(body[:max_bytes], codec).lstrip("\ufeff").encode("utf-8")
         codec = "utf-8"
     limit = min(len(buf), max_bytes)
     capped = len(body) > max_bytes  # the cap, not the document, may end the scan
@@ -186,7 +181,7 @@ def extract_head(
     window = 0
     while True:
         window = _between_tags(buf, window, nominal, limit)
-        codec = codec or _meta_codec(buf, window)
+        codec = codec or meta_codec(buf, window)
         root = _parse(buf[:window], codec)
         ended = root is not None and root.find("body") is not None
         if ended or window == limit:
@@ -201,8 +196,14 @@ def extract_head(
 
 def _parse_to_end(buf: bytes, end: int, limit: int, codec: str | None, capped: bool) -> HtmlHead:
     """Parse up to a ``</head``/``<body`` marker, moving it on if it was inside something."""
-    codec = codec or _meta_codec(buf, end)
+    codec = codec or meta_codec(buf, end)
     prefix = buf[:end]
+    if codec == "utf-8" and not _mentions_rsl(buf, end):  # RSL scripts: lxml reads those
+        tags = simple_head_tags(prefix)
+        if tags is not None:
+            head = _from_simple(tags, end)
+            if head is not None:
+                return head
     root = _parse(prefix, codec)
     state = _open_at_end(root, prefix, codec)
     truncated = False
@@ -267,6 +268,58 @@ def _collect(
     )
 
 
+def _from_simple(raw_tags: list[bytes], parsed: int) -> HtmlHead | None:
+    """The head of a simple-head scan (the values :func:`_collect` takes from lxml), or None
+    when one of its tags cannot be read exactly. Each distinct tag is read once."""
+    metas: list[MetaTag] = []
+    links: list[LinkTag] = []
+    base: str | None = None
+    cache = _tags_cache
+    for raw in raw_tags:
+        tag = cache.get(raw)
+        if tag is None:
+            tag = _read_simple_tag(raw)
+            if len(cache) < _TAGS_CACHE_MAX and len(raw) <= _TAGS_KEY_MAX:
+                cache[raw] = tag
+        if type(tag) is MetaTag:
+            metas.append(tag)
+        elif type(tag) is LinkTag:
+            links.append(tag)
+        elif tag is _UNREADABLE:
+            return None
+        elif base is None and type(tag) is str:
+            base = tag
+    rsl = tuple(k for k in links if k.type == _RSL_TYPE and "license" in k.rels)
+    return HtmlHead(tuple(metas), tuple(links), base, False, parsed, "utf-8", (), rsl)
+
+
+def _read_simple_tag(raw: bytes) -> MetaTag | LinkTag | str | object:
+    """A meta, a link, a base's href (str), _IGNORED (nothing read) or _UNREADABLE."""
+    read = read_tag(raw)
+    if read is None:
+        return _UNREADABLE
+    name, attrs = read
+    if name == "meta":
+        if "name" not in attrs:
+            return _IGNORED
+        return MetaTag(_name(attrs["name"]), attrs.get("content", "").strip(_ASCII_WS))
+    if name == "link":
+        rel, href = attrs.get("rel"), attrs.get("href")
+        if rel is None or href is None:
+            return _IGNORED
+        kind = attrs.get("type")
+        return LinkTag(_rels(rel), href.strip(_ASCII_WS), _name(kind) if kind else "")
+    href = attrs.get("href")
+    return _IGNORED if href is None else href.strip(_ASCII_WS)
+
+
+_IGNORED = object()  # a tag with nothing to read (a meta without a name, ...)
+_UNREADABLE = object()  # a tag headscan cannot read exactly: lxml reads the head
+_TAGS_CACHE_MAX = 4096  # distinct head tags remembered: a site repeats most of them on each page
+_TAGS_KEY_MAX = 512  # longer tags are read each time: hostile pages must not grow memory
+_tags_cache: dict[bytes, MetaTag | LinkTag | str | object] = {}
+
+
 def _in_template(el: etree._Element) -> bool:
     """HTML: ``<template>`` content is inert (never part of the document), so not the head's."""
     parent = el.getparent()
@@ -303,52 +356,9 @@ def _rels(raw: str) -> frozenset[str]:
     return rels
 
 
-def _bom_codec(body: bytes) -> str | None:
-    if body.startswith(codecs.BOM_UTF8):
-        return "utf-8"
-    for bom, name in _WIDE_BOMS:
-        if body.startswith(bom):
-            return name
-    return None
-
-
-def _codec_for(label: str) -> str | None:
-    """Python codec for an encoding label, or None for labels we cannot or must not use."""
-    return _lookup_codec(label) if len(label) <= _CACHE_KEY_MAX else None
-
-
-@lru_cache(maxsize=64)
-def _lookup_codec(label: str) -> str | None:
-    try:
-        info = codecs.lookup(label.strip(_ASCII_WS))
-    except (LookupError, ValueError, TypeError):
-        return None
-    name = info.name
-    if name in _NOT_HTML_CODECS or not getattr(info, "_is_text_encoding", True):
-        return None
-    return _CODEC_FIXUPS.get(name, name)
-
-
-def _meta_codec(buf: bytes, end: int) -> str:
-    found = _CHARSET.search(buf, 0, end)
-    if found is None:
-        return "utf-8"
-    codec = _codec_for(found.group(1).decode("ascii"))
-    if codec is None or codec.startswith(("utf-16", "utf-32")):
-        return "utf-8"  # HTML: a UTF-16 declaration read from ASCII bytes is a lie
-    return codec
-
-
-def _transcode(data: bytes, codec: str) -> str:
-    try:
-        return data.decode(codec, "replace")
-    except (LookupError, UnicodeError, ValueError, TypeError):
-        return data.decode("utf-8", "replace")
-
-
 def _parse(prefix: bytes, codec: str) -> etree._Element | None:
     if codec != "utf-8":
-        prefix = _transcode(prefix, codec).encode("utf-8")
+        prefix = transcode(prefix, codec).encode("utf-8")
     try:
         return etree.fromstring(prefix, _PARSER)
     except (etree.LxmlError, ValueError):  # e.g. "Document is empty"
