@@ -203,3 +203,15 @@ def test_differential_against_lxml(
         patch.setattr(htmlhead, "simple_head_tags", lambda prefix: None)
         slow = extract_head(body)
     assert fast == slow, body
+
+
+def test_a_head_with_an_rsl_script_goes_to_lxml(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the parser returns script texts: an inline RSL licence (any case) is read by lxml."""
+    body = (
+        b'<head><meta name="a" content="b"><script TYPE="Application/RSL+XML"><rsl/></script>'
+        b'<link rel="license" type="application/rsl+xml" href="/l.xml"></head>'
+    )
+    assert simple_head_tags(body[: body.index(b"</head>")]) is None
+    head = extract_head(body)
+    assert head.rsl_scripts == ("<rsl/>",)
+    assert head == _by_lxml(body, monkeypatch)

@@ -62,6 +62,7 @@ _ATTR = re.compile(
     rb"([^ \t\n\r\f/>\"'<=]+)(?:[ \t\n\r\f]*=[ \t\n\r\f]*"
     rb"(?:\"([^\"]*)\"|'([^']*)'|([^ \t\n\r\f>\"'<=`]+)))?"
 )
+_RSL_TYPE = b"rsl+xml"  # <script type="application/rsl+xml"> holds a licence (signals/rsl.py)
 _END_TAG = re.compile(rb"[ \t\n\r\f]*+>")
 # A reference whose meaning does not depend on what follows it: a named one ending in ";",
 # or a decimal or hex one.
@@ -74,7 +75,8 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 
 def simple_head_tags(prefix: bytes) -> list[bytes] | None:
     """The ``<meta>``, ``<link>`` and ``<base>`` tags of ``prefix`` (a UTF-8 head, up to its
-    ``</head``/``<body``) in order, as bytes; None when the head is not simple (see above)."""
+    ``</head``/``<body``) in order, as bytes; None when the head is not simple (see above) or
+    holds an RSL script (only a parser returns script texts)."""
     if b"\x00" in prefix or b"--!>" in prefix:
         return None
     if not prefix.isascii():
@@ -90,11 +92,14 @@ def simple_head_tags(prefix: bytes) -> list[bytes] | None:
         assert stretch is not None  # noqa: S101  (it matches the empty string)
         element = stretch.group(1)
         found = _TOKENS.findall(prefix, pos, stretch.end() if element is None else stretch.start(1))
-        tags.extend(raw for raw in found if raw)
+        tags.extend(filter(None, found))  # the skipped tokens are b""
         pos = stretch.end()
         if element is None:
             return tags if pos == end else None
-        pos = _after_raw_text(prefix, pos, element.lower())
+        element = element.lower()
+        if element == b"script" and _RSL_TYPE in prefix[stretch.start(1) : pos].lower():
+            return None  # an inline RSL licence: the caller's parser reads script texts
+        pos = _after_raw_text(prefix, pos, element)
         if pos < 0:
             return None
 

@@ -198,7 +198,7 @@ def _parse_to_end(buf: bytes, end: int, limit: int, codec: str | None, capped: b
     """Parse up to a ``</head``/``<body`` marker, moving it on if it was inside something."""
     codec = codec or meta_codec(buf, end)
     prefix = buf[:end]
-    if codec == "utf-8" and not _mentions_rsl(buf, end):  # RSL scripts: lxml reads those
+    if codec == "utf-8":
         tags = simple_head_tags(prefix)
         if tags is not None:
             head = _from_simple(tags, end)
@@ -279,7 +279,9 @@ def _from_simple(raw_tags: list[bytes], parsed: int) -> HtmlHead | None:
         tag = cache.get(raw)
         if tag is None:
             tag = _read_simple_tag(raw)
-            if len(cache) < _TAGS_CACHE_MAX and len(raw) <= _TAGS_KEY_MAX:
+            if len(raw) <= _TAGS_KEY_MAX:
+                if len(cache) >= _TAGS_CACHE_MAX:
+                    cache.clear()  # refilled by the sites crawled now (no LRU cost per hit)
                 cache[raw] = tag
         if type(tag) is MetaTag:
             metas.append(tag)
@@ -315,7 +317,7 @@ def _read_simple_tag(raw: bytes) -> MetaTag | LinkTag | str | object:
 
 _IGNORED = object()  # a tag with nothing to read (a meta without a name, ...)
 _UNREADABLE = object()  # a tag headscan cannot read exactly: lxml reads the head
-_TAGS_CACHE_MAX = 4096  # distinct head tags remembered: a site repeats most of them on each page
+_TAGS_CACHE_MAX = 2048  # distinct head tags remembered: a site repeats most of them on each page
 _TAGS_KEY_MAX = 512  # longer tags are read each time: hostile pages must not grow memory
 _tags_cache: dict[bytes, MetaTag | LinkTag | str | object] = {}
 
