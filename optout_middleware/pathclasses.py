@@ -28,36 +28,54 @@ if TYPE_CHECKING:
     from .plugin import SignalParser
     from .verdict import Verdict
 
-__all__ = ["CLASSES_PER_SITE", "SiteClasses"]
+__all__ = ["CLASSES_PER_SITE", "INDEX_AFTER_URLS", "SiteClasses"]
 
 logger = logging.getLogger(__name__)
 
 CLASSES_PER_SITE = 512  # distinct path classes kept per origin; a real file has a handful
+# The index costs about as much to build as a few URLs cost without it (~1 us per pattern):
+# an origin's first URLs use the families' own keys, and the index is built on this one.
+INDEX_AFTER_URLS = 4
 
 
 class SiteClasses:
     """One origin's index, the families asked per URL, and the shared verdict per class."""
 
-    __slots__ = ("_asked", "_context", "_index", "_keyed", "site", "verdicts")
+    __slots__ = (
+        "_asked",
+        "_context",
+        "_index",
+        "_keyed",
+        "_signals",
+        "_until_index",
+        "site",
+        "verdicts",
+    )
 
     def __init__(self, site: SiteFiles, keyed: tuple[SignalParser, ...], context: Context) -> None:
         self.site = site  # kept alive: the evaluator remembers this entry under id(site)
         self.verdicts: Memo[Hashable, Verdict] = Memo(CLASSES_PER_SITE)
         self._context = context
+        self._signals = keyed
         self._keyed = len(keyed)
+        self._index: PathIndex | None = None
+        self._asked = tuple(enumerate(keyed))  # until the index is built: every family's key
+        self._until_index = INDEX_AFTER_URLS
+
+    def _build(self) -> None:
+        """Gather the families' path tests and index them (once the origin has earned it)."""
         tests: list[PathTests] = []
         asked: list[tuple[int, SignalParser]] = []
-        for position, signal in enumerate(keyed):
-            found = _site_tests(signal, site, context)
+        for position, signal in enumerate(self._signals):
+            found = _site_tests(signal, self.site, self._context)
             if found is None:
                 asked.append((position, signal))
             else:
                 tests.append(found)
         index = PathIndex.build(tests) if tests else None
-        if index is None:  # over the index's bounds (hostile file): every family's own key
-            asked = list(enumerate(keyed))
-        self._index = index
-        self._asked = tuple(asked)
+        if index is not None:  # else over the index's bounds (hostile file): keep the keys
+            self._index = index
+            self._asked = tuple(asked)
 
     def classify(self, url: str) -> tuple[int, Hashable]:
         """How many of the keyed families (in order) share a verdict for ``url``, and the key
@@ -65,7 +83,12 @@ class SiteClasses:
         keys: list[Hashable] = []
         index = self._index
         if index is not None:
-            keys.append(index.key(request_target(url)))
+            keys += (_BY_INDEX, index.key(request_target(url)))
+        elif self._until_index:
+            self._until_index -= 1
+            if not self._until_index:
+                self._build()
+                return self.classify(url)
         for position, signal in self._asked:
             try:
                 key = signal.site_key(self.site, url, self._context)
@@ -75,6 +98,11 @@ class SiteClasses:
                 return position, (position, *keys)
             keys.append(key)
         return self._keyed, (self._keyed, *keys)
+
+
+# Marks the keys made with the index, so that no tuple of the families' own keys (used for an
+# origin's first URLs) can equal one.
+_BY_INDEX = object()
 
 
 def _site_tests(signal: SignalParser, site: SiteFiles, context: Context) -> PathTests | None:

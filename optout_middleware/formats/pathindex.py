@@ -61,21 +61,26 @@ URL_INDEPENDENT = PathTests()  # the evidence is the same for every URL of the o
 ROBOTS_TXT = (PathPattern("/robots.txt$"), PathPattern("/robots.txt?"))
 
 # How a pattern hanging on a literal (known to start the target) is tried.
-_EXACT, _ENDS, _CONTAINS, _GENERAL = range(4)
-_Tried = tuple[int, int, str, "Callable[[str], bool]"]
+_EXACT, _ENDS, _CONTAINS, _SEQUENCE, _GENERAL = range(5)
+_Tried = tuple[int, int, str, tuple[str, ...], "Callable[[str], bool]"]
 
 
 def _tried(pattern: PathPattern, anchored: bool, pieces: list[str]) -> _Tried:
     """The cheapest test equal to ``pattern.matches`` once ``pieces[0]`` starts the target."""
     first = len(pieces[0])
+    if not anchored:
+        while len(pieces) > 1 and not pieces[-1]:  # "/a/*": a final "*" adds nothing
+            pieces = pieces[:-1]
     if len(pieces) == 1:  # "/a$": nothing after the literal
-        return _EXACT, first, "", pattern.matches
-    if len(pieces) == 2:  # noqa: PLR2004  ("/*.pdf$", "/*?q=")
+        return _EXACT, first, "", (), pattern.matches
+    if len(pieces) == 2:  # noqa: PLR2004  ("/*.pdf$", "/a/*/b")
         last = pieces[1]
         if anchored:
-            return _ENDS, first + len(last), last, pattern.matches
-        return _CONTAINS, first, last, pattern.matches
-    return _GENERAL, 0, "", pattern.matches
+            return _ENDS, first + len(last), last, (), pattern.matches
+        return _CONTAINS, first, last, (), pattern.matches
+    if not anchored:  # "/*?*q=": each piece found after the one before (leftmost is safe)
+        return _SEQUENCE, first, "", tuple(pieces[1:]), pattern.matches
+    return _GENERAL, 0, "", (), pattern.matches
 
 
 class PathIndex:
@@ -151,13 +156,21 @@ class PathIndex:
         tried = self._tried
         at = node
         while at >= 0:
-            for kind, length, text, matches in tried[at]:
-                if kind == _EXACT:
-                    hit = size == length
+            for kind, length, text, pieces, matches in tried[at]:
+                if kind == _CONTAINS:
+                    hit = target.find(text, length) >= 0
                 elif kind == _ENDS:
                     hit = size >= length and target.endswith(text)
-                elif kind == _CONTAINS:
-                    hit = target.find(text, length) >= 0
+                elif kind == _EXACT:
+                    hit = size == length
+                elif kind == _SEQUENCE:
+                    pos = length
+                    for piece in pieces:
+                        pos = target.find(piece, pos)
+                        if pos < 0:
+                            break
+                        pos += len(piece)
+                    hit = pos >= 0
                 else:
                     hit = matches(target)
                 bits = bits << 1 | hit
