@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from .patterns import PathPattern
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Hashable, Iterable
+    from collections.abc import Hashable, Iterable
 
 __all__ = ["MAX_DEPTH", "MAX_TRIED", "ROBOTS_TXT", "URL_INDEPENDENT", "PathIndex", "PathTests"]
 
@@ -62,7 +62,8 @@ ROBOTS_TXT = (PathPattern("/robots.txt$"), PathPattern("/robots.txt?"))
 
 # How a pattern hanging on a literal (known to start the target) is tried.
 _EXACT, _ENDS, _CONTAINS, _SEQUENCE, _GENERAL = range(5)
-_Tried = tuple[int, int, str, tuple[str, ...], "Callable[[str], bool]"]
+# (how, a length, a text, pieces, the pattern itself when no cheaper test fits)
+_Tried = tuple[int, int, str, tuple[str, ...], PathPattern | None]
 
 
 def _tried(pattern: PathPattern, anchored: bool, pieces: list[str]) -> _Tried:
@@ -72,15 +73,15 @@ def _tried(pattern: PathPattern, anchored: bool, pieces: list[str]) -> _Tried:
         while len(pieces) > 1 and not pieces[-1]:  # "/a/*": a final "*" adds nothing
             pieces = pieces[:-1]
     if len(pieces) == 1:  # "/a$": nothing after the literal
-        return _EXACT, first, "", (), pattern.matches
+        return _EXACT, first, "", (), None
     if len(pieces) == 2:  # noqa: PLR2004  ("/*.pdf$", "/a/*/b")
         last = pieces[1]
         if anchored:
-            return _ENDS, first + len(last), last, (), pattern.matches
-        return _CONTAINS, first, last, (), pattern.matches
+            return _ENDS, first + len(last), last, (), None
+        return _CONTAINS, first, last, (), None
     if not anchored:  # "/*?*q=": each piece found after the one before (leftmost is safe)
-        return _SEQUENCE, first, "", tuple(pieces[1:]), pattern.matches
-    return _GENERAL, 0, "", (), pattern.matches
+        return _SEQUENCE, first, "", tuple(pieces[1:]), None
+    return _GENERAL, 0, "", (), pattern
 
 
 class PathIndex:
@@ -156,7 +157,7 @@ class PathIndex:
         tried = self._tried
         at = node
         while at >= 0:
-            for kind, length, text, pieces, matches in tried[at]:
+            for kind, length, text, pieces, pattern in tried[at]:
                 if kind == _CONTAINS:
                     hit = target.find(text, length) >= 0
                 elif kind == _ENDS:
@@ -172,7 +173,7 @@ class PathIndex:
                         pos += len(piece)
                     hit = pos >= 0
                 else:
-                    hit = matches(target)
+                    hit = pattern is not None and pattern.matches(target)
                 bits = bits << 1 | hit
             at = parents[at]
         if not self._extensions:
