@@ -114,6 +114,9 @@ class PathIndex:
         hanging: dict[str, list[_Tried]] = {}
         count = 0
         for text, pattern in patterns.items():
+            if "*" not in text and "$" not in text:  # most rules: a plain prefix
+                literals.add(text)
+                continue
             anchored = text.endswith("$")
             pieces = (text[:-1] if anchored else text).split("*")
             literals.add(pieces[0])
