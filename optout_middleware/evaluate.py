@@ -73,9 +73,10 @@ class Evaluator:
 
     Build one per crawl: everything per-crawl is hoisted here, so the per-response work is only
     the parsers' own. Site-wide evidence is decided once per origin and path class: parsers
-    that implement ``site_key`` say which of their rules decide a URL, and the combined site
-    verdict is kept per (site files, keys) and shared; a response adds its own evidence to it
-    (:func:`~optout_middleware.verdict.extend`), so nothing is combined twice.
+    that implement ``site_key`` say which of their rules decide a URL (the built-in ones state
+    their path tests once per origin, and one index names the class: pathclasses.py), and the
+    combined site verdict is kept per (site files, keys) and shared; a response adds its own
+    evidence to it (:func:`~optout_middleware.verdict.extend`), so nothing is combined twice.
     """
 
     __slots__ = (
