@@ -9,10 +9,11 @@ import logging
 from typing import TYPE_CHECKING
 
 from .memo import Memo
+from .pathclasses import SiteClasses
 from .verdict import Evidence, Purpose, Verdict, combine, extend
 
 if TYPE_CHECKING:
-    from collections.abc import Hashable, Iterable, Sequence
+    from collections.abc import Iterable, Sequence
 
     from .inputs import Context, ResponseView, SiteFiles
     from .plugin import SignalParser
@@ -72,9 +73,10 @@ class Evaluator:
 
     Build one per crawl: everything per-crawl is hoisted here, so the per-response work is only
     the parsers' own. Site-wide evidence is decided once per origin and path class: parsers
-    that implement ``site_key`` say which of their rules decide a URL, and the combined site
-    verdict is kept per (site files, keys) and shared; a response adds its own evidence to it
-    (:func:`~optout_middleware.verdict.extend`), so nothing is combined twice.
+    that implement ``site_key`` say which of their rules decide a URL (the built-in ones state
+    their path tests once per origin, and one index names the class: pathclasses.py), and the
+    combined site verdict is kept per (site files, keys) and shared; a response adds its own
+    evidence to it (:func:`~optout_middleware.verdict.extend`), so nothing is combined twice.
     """
 
     __slots__ = (
@@ -115,11 +117,9 @@ class Evaluator:
             keyed.append(signal)
         self._keyed = tuple(keyed)
         self._per_url = self._site_signals[len(keyed) :]
-        # id(site) -> (site, {keys: verdict}); the entry keeps its site alive, so no other
-        # SiteFiles can take its id while it is remembered.
-        self._decisions: Memo[int, tuple[SiteFiles, Memo[Hashable, Verdict]]] = Memo(
-            _SITES_REMEMBERED
-        )
+        # id(site) -> its path classes and their verdicts (pathclasses.py); the entry keeps
+        # its site alive, so no other SiteFiles can take its id while it is remembered.
+        self._decisions: Memo[int, SiteClasses] = Memo(_SITES_REMEMBERED)
 
     def site_evidence(self, url: str, site: SiteFiles) -> tuple[Evidence, ...]:
         """Evidence from the origin's site files for ``url`` (known before download)."""
@@ -137,35 +137,20 @@ class Evaluator:
 
     def before_download(self, url: str, site: SiteFiles) -> Verdict:
         """The verdict that site-wide signals alone give ``url`` (shared by its path class)."""
-        keys = self._site_keys(url, site)
-        if keys is None:
-            return combine(self.purpose, self.site_evidence(url, site))
         entry = self._decisions.get(id(site))
-        if entry is None or entry[0] is not site:
-            entry = self._decisions.put(id(site), (site, Memo(_CLASSES_PER_SITE)))
-        verdicts = entry[1]
-        verdict = verdicts.get(keys)
+        if entry is None or entry.site is not site:
+            entry = self._decisions.put(id(site), SiteClasses(site, self._keyed, self.context))
+        shared, key = entry.classify(url)
+        verdicts = entry.verdicts
+        verdict = verdicts.get(key)
         if verdict is None:
-            shared = combine(self.purpose, self._evidence(self._keyed, url, site))
-            verdict = verdicts.put(keys, shared)
+            keyed = self._keyed if shared == len(self._keyed) else self._keyed[:shared]
+            verdict = verdicts.put(key, combine(self.purpose, self._evidence(keyed, url, site)))
+        if shared < len(self._keyed):  # a family could not name its class for this URL
+            return extend(verdict, self._evidence(self._keyed[shared:] + self._per_url, url, site))
         if self._per_url:
             return extend(verdict, self._evidence(self._per_url, url, site))
         return verdict
-
-    def _site_keys(self, url: str, site: SiteFiles) -> tuple[Hashable, ...] | None:
-        """The path class of ``url``: every site parser's key, or None when one cannot say."""
-        signals = self._keyed
-        context = self.context
-        keys = []
-        for signal in signals:
-            try:
-                key = signal.site_key(site, url, context)
-            except Exception:  # noqa: BLE001  (site_evidence records the failure per URL)
-                return None
-            if key is None:
-                return None
-            keys.append(key)
-        return tuple(keys)
 
     def after_download(
         self,
@@ -193,7 +178,6 @@ class Evaluator:
 
 
 _SITES_REMEMBERED = 1024  # origins whose path-class verdicts are kept (each holds its files)
-_CLASSES_PER_SITE = 512  # distinct path classes kept per origin; a real file has a handful
 
 
 def _run(signal: SignalParser, hook: str, func: object, *args: object) -> Iterable[Evidence]:

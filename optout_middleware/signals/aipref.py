@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from optout_middleware.formats.pathindex import ROBOTS_TXT, URL_INDEPENDENT, PathTests
 from optout_middleware.formats.patterns import request_target
 from optout_middleware.memo import Memo
 from optout_middleware.plugin import SignalParser
@@ -38,6 +39,7 @@ from .aiprefvocab import read_usage as _read
 if TYPE_CHECKING:
     from collections.abc import Hashable, Iterable
 
+    from optout_middleware.formats.patterns import PathPattern
     from optout_middleware.formats.robotstxt import Record, RobotsTxt
     from optout_middleware.inputs import Context, ResponseView, SiteFiles
 
@@ -153,6 +155,18 @@ class AiprefSignal(SignalParser):
         """The lines of the winning ``Content-Usage`` rules (none for an uncrawlable URL)."""
         return tuple(record.line for record, _ in self._winners(site, url, context))
 
+    def site_tests(self, site: SiteFiles, context: Context) -> PathTests:
+        """Every pattern :meth:`_winners` consults: the ``Content-Usage`` paths, and our own
+        group's Allow/Disallow rules with the /robots.txt exemption (is the URL crawlable)."""
+        parsed = site.robots.parsed
+        records = site.robots_records(ROBOTS_FIELD, context)
+        if not records or parsed is None:
+            return URL_INDEPENDENT
+        group = parsed.group_for(context.user_agent)
+        crawl = tuple(rule.pattern for rule in group.rules) if group is not None else ()
+        usage = self._rules(parsed, context, records).patterns()
+        return PathTests((*ROBOTS_TXT, *crawl, *usage))
+
     def _winners(
         self, site: SiteFiles, url: str, context: Context
     ) -> list[tuple[Record, UsageRule]]:
@@ -195,6 +209,15 @@ class _Rules:
             else:
                 self._by_prefix.setdefault(rule.pattern.literal_prefix, []).append((record, rule))
         self._lengths = sorted({len(p) for p in self._by_prefix})
+
+    def patterns(self) -> tuple[PathPattern, ...]:
+        """The path of every rule that has one (the others match every URL)."""
+        return tuple(
+            rule.pattern
+            for rules in self._by_prefix.values()
+            for _, rule in rules
+            if rule.pattern is not None
+        )
 
     def winners(self, target: str) -> list[tuple[Record, UsageRule]]:
         """The matching rules of the highest rank, in file order (all of them combine)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from optout_middleware.formats.pathindex import URL_INDEPENDENT, PathTests
 from optout_middleware.formats.robotstxt import crawler_key
 from optout_middleware.inputs import FileState
 from optout_middleware.plugin import SignalParser
@@ -41,6 +42,18 @@ class AiTxtSignal(SignalParser):
             return ()
         rule, tied = aitxt.decide(url, context.user_agent, allow_wins_ties=self.allow_wins_ties)
         return (rule.line if rule else 0), (tied.line if tied else 0)
+
+    def site_tests(self, site: SiteFiles, context: Context) -> PathTests:
+        """The patterns and the ``*.ext`` extension tests of the rules for our crawler."""
+        sitefile = site.aitxt
+        aitxt = sitefile.parsed
+        if sitefile.state is not FileState.PARSED or aitxt is None or not aitxt.is_spawning:
+            return URL_INDEPENDENT
+        rules = aitxt.rules_for(context.user_agent)
+        return PathTests(
+            tuple(r.pattern for r in rules if r.kind == "pattern" and r.pattern is not None),
+            tuple(r.extension for r in rules if r.kind == "extension"),
+        )
 
     def site_evidence(self, site: SiteFiles, url: str, context: Context) -> Iterable[Evidence]:
         """The deciding ai.txt rule for ``url``; nothing without a Spawning-format file."""

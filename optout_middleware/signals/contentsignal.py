@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
 
+from optout_middleware.formats.pathindex import URL_INDEPENDENT, PathTests
 from optout_middleware.memo import Memo
 from optout_middleware.plugin import SignalParser
 from optout_middleware.verdict import Evidence, Purpose, Stance
@@ -257,6 +258,10 @@ class ContentSignal(SignalParser):
     def site_key(self, site: SiteFiles, url: str, context: Context) -> Hashable | None:
         """Always the same: the lines apply to the whole site, not to a path."""
         return ()
+
+    def site_tests(self, site: SiteFiles, context: Context) -> PathTests:
+        """None: the lines apply to the whole site, not to a path."""
+        return URL_INDEPENDENT
 
     def _read_robots(
         self, parsed: RobotsTxt, records: tuple[Record, ...], url: str, context: Context

@@ -27,6 +27,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
 
 from optout_middleware.agents import find_agent
+from optout_middleware.formats.pathindex import ROBOTS_TXT, URL_INDEPENDENT, PathTests
 from optout_middleware.formats.patterns import request_target
 from optout_middleware.formats.robotsrules import Rule, RuleSet, make_rule
 from optout_middleware.formats.robotstxt import Record, crawler_key
@@ -132,6 +133,24 @@ class RobotsSignal(SignalParser):
         lines = tuple(r.line if r is not None else 0 for r in plan.winners(target))
         training = plan.training.rules.best(target) if plan.training is not None else None
         return lines, training.line if training is not None else 0
+
+    def site_tests(self, site: SiteFiles, context: Context) -> PathTests:
+        """Every pattern the evidence consults: the named groups' rules, the AI-training rules
+        and the /robots.txt exemption (formats.pathindex: the evaluator's one walk per URL)."""
+        robots_file = site.robots
+        robots = robots_file.parsed
+        if robots_file.state is not FileState.PARSED or robots is None:
+            return URL_INDEPENDENT
+        plan = self._plan(robots, context, robots_file.url)
+        patterns = list(ROBOTS_TXT)
+        for rules in plan.groups:
+            if isinstance(rules, Rule):
+                patterns.append(rules.pattern)
+            elif rules is not None:
+                patterns.extend(rule.pattern for rule in rules.rules)
+        if plan.training is not None:
+            patterns.extend(rule.pattern for rule in plan.training.rules.rules)
+        return PathTests(tuple(patterns))
 
     def _plan(self, robots: RobotsTxt, context: Context, robots_url: str) -> _Plan:
         key = (id(robots), id(context))

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 from optout_middleware.errors import ParseError
+from optout_middleware.formats.pathindex import URL_INDEPENDENT, PathTests
 from optout_middleware.formats.rsl import RslContent, RslDocument, parse_rsl
 from optout_middleware.inputs import FileState, SiteFile, decode_header
 from optout_middleware.memo import Memo
@@ -323,6 +324,11 @@ class RslSignal(SignalParser):
         """``()`` for an origin whose robots.txt names no licence (every URL gets no evidence),
         so the site verdict stays shared; else None: the matching ``<content>`` is found per URL."""
         return None if site.rsl else ()
+
+    def site_tests(self, site: SiteFiles, context: Context) -> PathTests | None:
+        """None for an origin whose robots.txt names a licence (its ``<content>`` URLs are not
+        robots patterns: :meth:`site_key` says so per URL), else nothing to test."""
+        return None if site.rsl else URL_INDEPENDENT
 
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """Evidence from the page's own associations (documents in ``response.rsl_documents``)."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urljoin
 
+from optout_middleware.formats.pathindex import URL_INDEPENDENT, PathTests
 from optout_middleware.formats.tdmrep import (
     MAX_BYTES,
     MAX_DEPTH,
@@ -186,6 +187,15 @@ class TdmRepSignal(SignalParser):
         index = rule.index if rule else None
         skipped = tdm.skipped_matching(url, index) if tdm.skipped else ()
         return index or -1, tuple(s.index for s in skipped)
+
+    def site_tests(self, site: SiteFiles, context: Context) -> PathTests:
+        """Every location pattern, of valid and of skipped rules (both decide the evidence)."""
+        sitefile = site.tdmrep
+        tdm = sitefile.parsed
+        if sitefile.state is not FileState.PARSED or tdm is None:
+            return URL_INDEPENDENT
+        skipped = tuple(s.pattern for s in tdm.skipped if s.pattern is not None)
+        return PathTests((*(rule.pattern for rule in tdm.rules), *skipped))
 
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """Header values (precedence 1), then meta values (2); absent ones say nothing."""
