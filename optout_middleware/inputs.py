@@ -7,6 +7,7 @@ wrap Scrapy objects in them without copying bodies or headers.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
@@ -150,6 +151,42 @@ class HeaderList:
         return list(self._values.get(key.lower(), ()))
 
 
+def _scrapy_headers() -> type | None:
+    """Scrapy's ``Headers`` class if Scrapy is loaded (this module must not import it)."""
+    module = sys.modules.get("scrapy.http.headers")
+    found = getattr(module, "Headers", None)
+    return found if isinstance(found, type) else None
+
+
+_SCRAPY_HEADERS = [_scrapy_headers()]  # one slot: set once Scrapy is loaded
+_SCRAPY_KEYS: dict[str, bytes] = {}  # header name -> the key Scrapy's Headers stores it under
+_NO_VALUES: list[bytes] = []  # returned, never changed: callers only read header values
+_KEYS_REMEMBERED = 256  # distinct header names (parsers read a handful)
+
+
+def header_values(headers: HeaderSource, name: str) -> list[bytes]:
+    """``headers.getlist(name)``, read-only, without the per-call name normalisation of
+    Scrapy's own ``Headers`` (a dict keyed by ``name.title()`` in bytes; its ``getlist``
+    title-cases and encodes the name on each of the ~8 reads of a response) or the copy
+    :class:`HeaderList` makes. Only those exact classes (a subclass may store keys its own
+    way) and ASCII names take the dict lookup."""
+    kind = type(headers)
+    if kind is HeaderList and isinstance(headers, HeaderList):  # isinstance: for mypy
+        return headers._values.get(name.lower(), _NO_VALUES)
+    scrapy = _SCRAPY_HEADERS[0]
+    if kind is not scrapy:
+        if scrapy is None and kind.__module__ == "scrapy.http.headers":
+            _SCRAPY_HEADERS[0] = _scrapy_headers()
+            return header_values(headers, name)
+        return headers.getlist(name)
+    key = _SCRAPY_KEYS.get(name)
+    if key is None:
+        if not name.isascii() or len(_SCRAPY_KEYS) >= _KEYS_REMEMBERED:
+            return headers.getlist(name)
+        key = _SCRAPY_KEYS[name] = name.title().encode("ascii")
+    return dict.get(headers, key, _NO_VALUES)  # type: ignore[call-overload, no-any-return]
+
+
 def decode_header(value: bytes) -> str:
     """Header bytes as text: ISO-8859-1 never fails, and keeps every octet visible in evidence."""
     return value.decode("latin-1")
@@ -186,14 +223,20 @@ class ResponseView:
         self.rsl_documents: Mapping[str, SiteFile[RslDocument]] = _NO_DOCUMENTS
 
     def header(self, name: str) -> tuple[str, ...]:
-        """Every value of header ``name`` as text (several lines stay separate)."""
-        return tuple(decode_header(v) for v in self.headers.getlist(name))
+        """Every value of header ``name`` as text (several lines stay separate).
+
+        Most responses lack most of the headers the families read: that costs a dict lookup.
+        """
+        values = header_values(self.headers, name)
+        if not values:
+            return ()
+        return tuple([v.decode("latin-1") for v in values])  # as decode_header()
 
     @property
     def content_type(self) -> str:
         """The media type, lower-cased, without parameters ("" when absent)."""
         if self._content_type is None:
-            values = self.headers.getlist("Content-Type")
+            values = header_values(self.headers, "Content-Type")
             self._content_type = (
                 decode_header(values[0]).partition(";")[0].strip().lower() if values else ""
             )
