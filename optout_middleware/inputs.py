@@ -202,6 +202,7 @@ class ResponseView:
         "_content_type",
         "_head",
         "_image",
+        "_is_image",
         "body",
         "headers",
         "rsl_documents",
@@ -219,6 +220,7 @@ class ResponseView:
         self._head: HtmlHead | None = None
         self._content_type: str | None = None
         self._image: ImageScan | None = None
+        self._is_image: bool | None = None
         # RSL documents this response links to, by URL, once fetched (the middleware sets it).
         self.rsl_documents: Mapping[str, SiteFile[RslDocument]] = _NO_DOCUMENTS
 
@@ -254,8 +256,13 @@ class ResponseView:
     def is_image(self) -> bool:
         """Whether the response is an image (``noimageai`` reserves these): by Content-Type, or
         by the magic bytes of the body, since storage buckets and CDNs serve images as
-        ``application/octet-stream`` or with no type at all."""
-        return self.content_type.startswith("image/") or sniff_image(self.body) is not None
+        ``application/octet-stream`` or with no type at all. Decided once: several families
+        ask."""
+        if self._is_image is None:
+            self._is_image = (
+                self.content_type.startswith("image/") or sniff_image(self.body) is not None
+            )
+        return self._is_image
 
     @property
     def image(self) -> ImageScan:

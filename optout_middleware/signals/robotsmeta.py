@@ -122,8 +122,10 @@ class RobotsMetaSignal(SignalParser):
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """Evidence for each reserving directive addressed to every crawler or to ours."""
         found: list[tuple[str, Evidence]] = []
-        page = (id(context), response.is_image, 300 <= response.status < 400)  # noqa: PLR2004
+        page: tuple[int, bool, bool] | None = None  # built on the first header line or meta
         for line in response.header("X-Robots-Tag"):
+            if page is None:
+                page = (id(context), response.is_image, 300 <= response.status < 400)  # noqa: PLR2004
             for agent, value, directives in split_scopes(line, context):
                 if agent is None or _addressed(agent, context):
                     self._read_once(
@@ -133,18 +135,20 @@ class RobotsMetaSignal(SignalParser):
                         context,
                         response,
                     )
-        head = response.head
-        for meta in head.metas:
+        agent_names = context.agent_names
+        for meta in response.head.metas:
             name = meta.name
             if name == "robots":
-                agent = None
-            elif name in context.agent_names:
-                agent = name
+                agent, location = None, _ROBOTS_META
+            elif name in agent_names:
+                agent, location = name, f'meta name="{name}"'
             else:
                 continue
+            if page is None:
+                page = (id(context), response.is_image, 300 <= response.status < 400)  # noqa: PLR2004
             self._read_once(
                 found,
-                (*page, "meta", f'meta name="{name}"', meta.content, agent),
+                (*page, "meta", location, meta.content, agent),
                 meta.content.split(","),
                 context,
                 response,
@@ -185,6 +189,7 @@ class RobotsMetaSignal(SignalParser):
         found.extend(read)
 
 
+_ROBOTS_META = 'meta name="robots"'
 # (id(context), is image, is 3xx, source, location, value, agent): what _read's result depends on
 _ReadKey = tuple[int, bool, bool, str, str, str, "str | None"]
 _CACHE_LIMIT = 1024
