@@ -150,14 +150,18 @@ class EmbeddedImages:
         mapped = self._map
         if not carried and not mapped:
             return ()
-        hits: list[dict[PageDirective, None]] = []
-        if mapped:
-            for url in (request.url, *meta.get("redirect_urls", ())):
-                hit = mapped.get(url.partition("#")[0])
-                if hit:
-                    hits.append(hit)
-        if (not hits and not carried) or not view.is_image:
+        # The common miss allocates nothing (in a crawl, allocations are paid again in GC).
+        url = request.url
+        cut = url.find("#")
+        first = mapped.get(url if cut < 0 else url[:cut]) if mapped else None
+        redirects = meta.get("redirect_urls") if mapped else None
+        if not (carried or first or redirects) or not view.is_image:
             return ()
+        hits = [first] if first else []
+        for earlier in redirects or ():
+            hit = mapped.get(earlier.partition("#")[0])
+            if hit:
+                hits.append(hit)
         directives: list[PageDirective] = []
         if isinstance(carried, list):
             directives.extend(d for d in map(PageDirective.from_dict, carried) if d is not None)
