@@ -149,7 +149,7 @@ class RobotsMetaSignal(SignalParser):
             self._read_once(
                 found,
                 (*page, "meta", location, meta.content, agent),
-                meta.content.split(","),
+                None,  # split only when not remembered: most pages repeat their site's meta
                 context,
                 response,
             )
@@ -163,11 +163,13 @@ class RobotsMetaSignal(SignalParser):
         self,
         found: list[tuple[str, Evidence]],
         key: _ReadKey,
-        directives: list[str],
+        directives: list[str] | None,
         context: Context,
         response: ResponseView,
     ) -> None:
-        """``_read`` of one value, remembered by everything its result depends on."""
+        """``_read`` of one value, remembered by everything its result depends on.
+
+        ``directives`` None: the value's comma-separated items (a meta's content)."""
         entry = self._read.get(key)
         read = entry[1] if entry is not None and entry[0] is context else None
         if read is None:
@@ -175,7 +177,7 @@ class RobotsMetaSignal(SignalParser):
             _, _, _, source, location, value, agent = key
             _read(
                 fresh,
-                directives,
+                value.split(",") if directives is None else directives,
                 context,
                 response,
                 source=source,
