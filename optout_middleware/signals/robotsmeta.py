@@ -33,6 +33,7 @@ only; the final response is evaluated on its own (spec 5.6).
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
@@ -122,15 +123,15 @@ class RobotsMetaSignal(SignalParser):
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """Evidence for each reserving directive addressed to every crawler or to ours."""
         found: list[tuple[str, Evidence]] = []
-        page: tuple[int, bool, bool] | None = None  # built on the first header line or meta
+        ctx = id(context)
+        redirect = 300 <= response.status < 400  # noqa: PLR2004  (the 3xx range)
         for line in response.header("X-Robots-Tag"):
-            if page is None:
-                page = (id(context), response.is_image, 300 <= response.status < 400)  # noqa: PLR2004
             for agent, value, directives in split_scopes(line, context):
                 if agent is None or _addressed(agent, context):
+                    image = response.is_image if _SAYS_IMAGE(value) else None
                     self._read_once(
                         found,
-                        (*page, "header", "X-Robots-Tag", value, agent),
+                        (ctx, image, redirect, "header", "X-Robots-Tag", value, agent),
                         directives,
                         context,
                         response,
@@ -144,11 +145,11 @@ class RobotsMetaSignal(SignalParser):
                 agent, location = name, f'meta name="{name}"'
             else:
                 continue
-            if page is None:
-                page = (id(context), response.is_image, 300 <= response.status < 400)  # noqa: PLR2004
+            content = meta.content
+            image = response.is_image if _SAYS_IMAGE(content) else None
             self._read_once(
                 found,
-                (*page, "meta", location, meta.content, agent),
+                (ctx, image, redirect, "meta", location, content, agent),
                 None,  # split only when not remembered: most pages repeat their site's meta
                 context,
                 response,
@@ -192,8 +193,12 @@ class RobotsMetaSignal(SignalParser):
 
 
 _ROBOTS_META = 'meta name="robots"'
-# (id(context), is image, is 3xx, source, location, value, agent): what _read's result depends on
-_ReadKey = tuple[int, bool, bool, str, str, str, "str | None"]
+# Only the image-only directives (noimageai, noimageindex) read differently on an image: a
+# value that cannot name one is read the same on any response, and nobody asks what it is.
+_SAYS_IMAGE = re.compile("image", re.IGNORECASE).search
+# (id(context), is image or None when it cannot matter, is 3xx, source, location, value,
+# agent): what _read's result depends on
+_ReadKey = tuple[int, "bool | None", bool, str, str, str, "str | None"]
 _CACHE_LIMIT = 1024
 _CACHE_KEY_MAX = 256
 
