@@ -35,6 +35,7 @@ __all__ = [
     "ResponseView",
     "SiteFile",
     "SiteFiles",
+    "header_values",
 ]
 
 T = TypeVar("T")
