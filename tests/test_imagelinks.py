@@ -256,3 +256,16 @@ def test_each_url_resolves_as_urljoin_resolves_it(link: str, base: str) -> None:
     quoted = html.escape(link, quote=True)
     body = f'<img src="{quoted}"><meta property="og:image" content="{quoted}">'.encode()
     assert image_links(body, base) == oracle_image_links(body, base)
+
+
+def test_long_urls_and_bases_take_urljoin_with_the_same_result() -> None:
+    """URLs over 1 KiB skip the concatenation patterns (hostile lengths cost urljoin's time)."""
+    long_path = "/".join(["seg"] * 400)
+    base = f"http://h.test/{long_path}/page.html"
+    body = (
+        f'<img src="{long_path}/a.png"><img src="/{long_path}/./b.png">'
+        f'<img src="http://h.test/{long_path}/c.png">'
+    ).encode()
+    for page_base in (base, BASE):
+        assert image_links(body, page_base) == oracle_image_links(body, page_base)
+    assert image_links(body, base)[0] == f"http://h.test/{long_path}/{long_path}/a.png"

@@ -48,6 +48,7 @@ _ROOTED = re.compile(rf"(?:/{_SEG})+/?{_QUERY}")  # "/img/a.png"
 _RELATIVE = re.compile(rf"{_SEG}(?:/{_SEG})*/?{_QUERY}")  # "img/a.png"
 # A base whose directory urljoin keeps as written; its last segment, query and fragment are
 # never read for a path.
+_FAST_MAX = 1024  # longer URLs (hostile ones run to 4 KiB, a tag's cap) take urljoin
 _PLAIN_BASE = re.compile(rf"({_ORIGIN})(?:((?:/{_SEG})*)/[^/?#]*)?(?:\?[^#]*)?(?:#.*)?")
 
 
@@ -134,7 +135,7 @@ def image_links(body: bytes, base_url: str) -> tuple[str, ...]:
 def _plain(base: str) -> tuple[str, str] | None:
     """(scheme://host[:port], directory path) of a base ``urljoin`` resolves paths under by
     concatenation, or None."""
-    match = _PLAIN_BASE.fullmatch(base)
+    match = _PLAIN_BASE.fullmatch(base) if len(base) <= _FAST_MAX else None
     if match is None:
         return None
     return match.group(1), (match.group(2) or "") + "/"
@@ -144,7 +145,9 @@ def _absolute(base: str, link: str, plain: tuple[str, str] | None = None) -> str
     link = link.strip()
     if not link or link.startswith(("data:", "javascript:", "#")):
         return None
-    if link[0] == "h" and _ABSOLUTE.fullmatch(link):
+    if len(link) > _FAST_MAX:  # the patterns are linear but slower per byte than urljoin
+        plain = None
+    elif link[0] == "h" and _ABSOLUTE.fullmatch(link):
         return link
     if plain is not None:
         if link[0] == "/":
