@@ -170,7 +170,7 @@ def header_values(headers: HeaderSource, name: str) -> list[bytes]:
     Scrapy's own ``Headers`` (a dict keyed by ``name.title()`` in bytes; its ``getlist``
     title-cases and encodes the name on each of the ~8 reads of a response) or the copy
     :class:`HeaderList` makes. Only those exact classes (a subclass may store keys its own
-    way) and ASCII names take the dict lookup."""
+    way), Scrapy's default key encoding and ASCII names take the dict lookup."""
     kind = type(headers)
     if kind is HeaderList and isinstance(headers, HeaderList):  # isinstance: for mypy
         return headers._values.get(name.lower(), _NO_VALUES)
@@ -179,6 +179,8 @@ def header_values(headers: HeaderSource, name: str) -> list[bytes]:
         if scrapy is None and kind.__module__ == "scrapy.http.headers":
             _SCRAPY_HEADERS[0] = _scrapy_headers()
             return header_values(headers, name)
+        return headers.getlist(name)
+    if getattr(headers, "encoding", None) != "utf-8":  # keys are encoded names: Scrapy's default
         return headers.getlist(name)
     key = _SCRAPY_KEYS.get(name)
     if key is None:

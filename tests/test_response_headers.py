@@ -63,6 +63,8 @@ class _Plain:
 def test_anything_but_the_exact_classes_is_asked_through_getlist() -> None:
     renamed = _Renamed([("Link", b"<a>")])
     assert header_values(renamed, "link") == [b"<a>"]
+    wide = Headers([("Link", b"<w>")], encoding="utf-16")  # keys stored as UTF-16 names
+    assert header_values(wide, "link") == wide.getlist("link") == [b"<w>"]
     assert header_values(_Plain(), "Link") == [b"from getlist"]
 
 
