@@ -7,6 +7,7 @@ wrap Scrapy objects in them without copying bodies or headers.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
@@ -34,6 +35,7 @@ __all__ = [
     "ResponseView",
     "SiteFile",
     "SiteFiles",
+    "header_values",
 ]
 
 T = TypeVar("T")
@@ -150,6 +152,44 @@ class HeaderList:
         return list(self._values.get(key.lower(), ()))
 
 
+def _scrapy_headers() -> type | None:
+    """Scrapy's ``Headers`` class if Scrapy is loaded (this module must not import it)."""
+    module = sys.modules.get("scrapy.http.headers")
+    found = getattr(module, "Headers", None)
+    return found if isinstance(found, type) else None
+
+
+_SCRAPY_HEADERS = [_scrapy_headers()]  # one slot: set once Scrapy is loaded
+_SCRAPY_KEYS: dict[str, bytes] = {}  # header name -> the key Scrapy's Headers stores it under
+_NO_VALUES: list[bytes] = []  # returned, never changed: callers only read header values
+_KEYS_REMEMBERED = 256  # distinct header names (parsers read a handful)
+
+
+def header_values(headers: HeaderSource, name: str) -> list[bytes]:
+    """``headers.getlist(name)``, read-only, without the per-call name normalisation of
+    Scrapy's own ``Headers`` (a dict keyed by ``name.title()`` in bytes; its ``getlist``
+    title-cases and encodes the name on each of the ~8 reads of a response) or the copy
+    :class:`HeaderList` makes. Only those exact classes (a subclass may store keys its own
+    way), Scrapy's default key encoding and ASCII names take the dict lookup."""
+    kind = type(headers)
+    if kind is HeaderList and isinstance(headers, HeaderList):  # isinstance: for mypy
+        return headers._values.get(name.lower(), _NO_VALUES)
+    scrapy = _SCRAPY_HEADERS[0]
+    if kind is not scrapy:
+        if scrapy is None and kind.__module__ == "scrapy.http.headers":
+            _SCRAPY_HEADERS[0] = _scrapy_headers()
+            return header_values(headers, name)
+        return headers.getlist(name)
+    if getattr(headers, "encoding", None) != "utf-8":  # keys are encoded names: Scrapy's default
+        return headers.getlist(name)
+    key = _SCRAPY_KEYS.get(name)
+    if key is None:
+        if not name.isascii() or len(_SCRAPY_KEYS) >= _KEYS_REMEMBERED:
+            return headers.getlist(name)
+        key = _SCRAPY_KEYS[name] = name.title().encode("ascii")
+    return dict.get(headers, key, _NO_VALUES)  # type: ignore[call-overload, no-any-return]
+
+
 def decode_header(value: bytes) -> str:
     """Header bytes as text: ISO-8859-1 never fails, and keeps every octet visible in evidence."""
     return value.decode("latin-1")
@@ -165,6 +205,7 @@ class ResponseView:
         "_content_type",
         "_head",
         "_image",
+        "_is_image",
         "body",
         "headers",
         "rsl_documents",
@@ -182,18 +223,25 @@ class ResponseView:
         self._head: HtmlHead | None = None
         self._content_type: str | None = None
         self._image: ImageScan | None = None
+        self._is_image: bool | None = None
         # RSL documents this response links to, by URL, once fetched (the middleware sets it).
         self.rsl_documents: Mapping[str, SiteFile[RslDocument]] = _NO_DOCUMENTS
 
     def header(self, name: str) -> tuple[str, ...]:
-        """Every value of header ``name`` as text (several lines stay separate)."""
-        return tuple(decode_header(v) for v in self.headers.getlist(name))
+        """Every value of header ``name`` as text (several lines stay separate).
+
+        Most responses lack most of the headers the families read: that costs a dict lookup.
+        """
+        values = header_values(self.headers, name)
+        if not values:
+            return ()
+        return tuple([v.decode("latin-1") for v in values])  # as decode_header()
 
     @property
     def content_type(self) -> str:
         """The media type, lower-cased, without parameters ("" when absent)."""
         if self._content_type is None:
-            values = self.headers.getlist("Content-Type")
+            values = header_values(self.headers, "Content-Type")
             self._content_type = (
                 decode_header(values[0]).partition(";")[0].strip().lower() if values else ""
             )
@@ -211,8 +259,13 @@ class ResponseView:
     def is_image(self) -> bool:
         """Whether the response is an image (``noimageai`` reserves these): by Content-Type, or
         by the magic bytes of the body, since storage buckets and CDNs serve images as
-        ``application/octet-stream`` or with no type at all."""
-        return self.content_type.startswith("image/") or sniff_image(self.body) is not None
+        ``application/octet-stream`` or with no type at all. Decided once: several families
+        ask."""
+        if self._is_image is None:
+            self._is_image = (
+                self.content_type.startswith("image/") or sniff_image(self.body) is not None
+            )
+        return self._is_image
 
     @property
     def image(self) -> ImageScan:

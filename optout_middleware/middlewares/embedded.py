@@ -70,7 +70,9 @@ class EmbeddedImages:
 
     def __init__(self, limit: int = DEFAULT_MAP_SIZE) -> None:
         self.limit = limit
-        self._map: dict[str, tuple[PageDirective, ...]] = {}
+        # Each URL's directives as an ordered set: a site-wide image (a logo) is presented by
+        # every reserving page, and a tuple merge would cost a scan of all of them per page.
+        self._map: dict[str, dict[PageDirective, None]] = {}
 
     @classmethod
     def for_crawler(cls, crawler: Crawler) -> EmbeddedImages:
@@ -86,15 +88,19 @@ class EmbeddedImages:
     def add(self, url: str, directives: tuple[PageDirective, ...]) -> None:
         """Record that the pages behind ``directives`` present ``url``."""
         url = url.partition("#")[0]
-        known = self._map.pop(url, ())
-        merged = known + tuple(d for d in directives if d not in known) if known else directives
-        self._map[url] = merged  # re-inserted: the most recently seen image leaves last
+        known = self._map.pop(url, None)
+        if known is None:
+            known = dict.fromkeys(directives)
+        else:
+            for directive in directives:
+                known.setdefault(directive)
+        self._map[url] = known  # re-inserted: the most recently seen image leaves last
         if len(self._map) > self.limit:
             del self._map[next(iter(self._map))]
 
     def get(self, url: str) -> tuple[PageDirective, ...]:
-        """The directives recorded for ``url`` (fragment ignored)."""
-        return self._map.get(url.partition("#")[0], ())
+        """The directives recorded for ``url`` (fragment ignored), first recorded first."""
+        return tuple(self._map.get(url.partition("#")[0], ()))
 
     def page_seen(
         self,
@@ -108,7 +114,10 @@ class EmbeddedImages:
         ``evidence`` is the page's verdict evidence: a page without ``robots-meta`` evidence
         naming ``noai`` or ``noimageai`` has no directive to carry, and costs one pass over that tuple.
         """
-        if not any(e.family == FAMILY and _NAMES_A_DIRECTIVE(e.value) for e in evidence):
+        for found in evidence:  # a loop, not any(genexpr): this runs on every response
+            if found.family == FAMILY and _NAMES_A_DIRECTIVE(found.value):
+                break
+        else:
             return
         directives = page_directives(view, context)
         if not directives:
@@ -130,15 +139,32 @@ class EmbeddedImages:
         self.add(request.url, directives)
 
     def evidence(self, request: Request, view: ResponseView) -> tuple[Evidence, ...]:
-        """Evidence for a downloaded response from the pages presenting it (images only)."""
+        """Evidence for a downloaded response from the pages presenting it (images only).
+
+        Runs on every response: a response that nothing carries to and that the map does not
+        hold costs a dict lookup, and one that is not an image stops there (pageimages gives
+        evidence to images only), before any directive is rebuilt from its dict.
+        """
         meta = request.meta
         carried = meta.get(EMBEDDED_META_KEY)
-        if not carried and not self._map:
+        mapped = self._map
+        if not carried and not mapped:
             return ()
+        # The common miss allocates nothing (in a crawl, allocations are paid again in GC).
+        url = request.url
+        cut = url.find("#")
+        first = mapped.get(url if cut < 0 else url[:cut]) if mapped else None
+        redirects = meta.get("redirect_urls") if mapped else None
+        if not (carried or first or redirects) or not view.is_image:
+            return ()
+        hits = [first] if first else []
+        for earlier in redirects or ():
+            hit = mapped.get(earlier.partition("#")[0])
+            if hit:
+                hits.append(hit)
         directives: list[PageDirective] = []
         if isinstance(carried, list):
             directives.extend(d for d in map(PageDirective.from_dict, carried) if d is not None)
-        if self._map:
-            for url in (request.url, *meta.get("redirect_urls", ())):
-                directives.extend(self.get(url))
+        for hit in hits:
+            directives.extend(hit)
         return embedded_evidence(view, directives) if directives else ()

@@ -33,6 +33,7 @@ only; the final response is evaluated on its own (spec 5.6).
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
@@ -122,30 +123,34 @@ class RobotsMetaSignal(SignalParser):
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """Evidence for each reserving directive addressed to every crawler or to ours."""
         found: list[tuple[str, Evidence]] = []
-        page = (id(context), response.is_image, 300 <= response.status < 400)  # noqa: PLR2004
+        ctx = id(context)
+        redirect = 300 <= response.status < 400  # noqa: PLR2004  (the 3xx range)
         for line in response.header("X-Robots-Tag"):
             for agent, value, directives in split_scopes(line, context):
                 if agent is None or _addressed(agent, context):
+                    image = response.is_image if _SAYS_IMAGE(value) else None
                     self._read_once(
                         found,
-                        (*page, "header", "X-Robots-Tag", value, agent),
+                        (ctx, image, redirect, "header", "X-Robots-Tag", value, agent),
                         directives,
                         context,
                         response,
                     )
-        head = response.head
-        for meta in head.metas:
+        agent_names = context.agent_names
+        for meta in response.head.metas:
             name = meta.name
             if name == "robots":
-                agent = None
-            elif name in context.agent_names:
-                agent = name
+                agent, location = None, _ROBOTS_META
+            elif name in agent_names:
+                agent, location = name, f'meta name="{name}"'
             else:
                 continue
+            content = meta.content
+            image = response.is_image if _SAYS_IMAGE(content) else None
             self._read_once(
                 found,
-                (*page, "meta", f'meta name="{name}"', meta.content, agent),
-                meta.content.split(","),
+                (ctx, image, redirect, "meta", location, content, agent),
+                None,  # split only when not remembered: most pages repeat their site's meta
                 context,
                 response,
             )
@@ -159,11 +164,13 @@ class RobotsMetaSignal(SignalParser):
         self,
         found: list[tuple[str, Evidence]],
         key: _ReadKey,
-        directives: list[str],
+        directives: list[str] | None,
         context: Context,
         response: ResponseView,
     ) -> None:
-        """``_read`` of one value, remembered by everything its result depends on."""
+        """``_read`` of one value, remembered by everything its result depends on.
+
+        ``directives`` None: the value's comma-separated items (a meta's content)."""
         entry = self._read.get(key)
         read = entry[1] if entry is not None and entry[0] is context else None
         if read is None:
@@ -171,7 +178,7 @@ class RobotsMetaSignal(SignalParser):
             _, _, _, source, location, value, agent = key
             _read(
                 fresh,
-                directives,
+                value.split(",") if directives is None else directives,
                 context,
                 response,
                 source=source,
@@ -185,8 +192,13 @@ class RobotsMetaSignal(SignalParser):
         found.extend(read)
 
 
-# (id(context), is image, is 3xx, source, location, value, agent): what _read's result depends on
-_ReadKey = tuple[int, bool, bool, str, str, str, "str | None"]
+_ROBOTS_META = 'meta name="robots"'
+# Only the image-only directives (noimageai, noimageindex) read differently on an image: a
+# value that cannot name one is read the same on any response, and nobody asks what it is.
+_SAYS_IMAGE = re.compile("image", re.IGNORECASE).search
+# (id(context), is image or None when it cannot matter, is 3xx, source, location, value,
+# agent): what _read's result depends on
+_ReadKey = tuple[int, "bool | None", bool, str, str, str, "str | None"]
 _CACHE_LIMIT = 1024
 _CACHE_KEY_MAX = 256
 

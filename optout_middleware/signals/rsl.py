@@ -38,7 +38,7 @@ from urllib.parse import urljoin, urlsplit
 from optout_middleware.errors import ParseError
 from optout_middleware.formats.pathindex import URL_INDEPENDENT, PathTests
 from optout_middleware.formats.rsl import RslContent, RslDocument, parse_rsl
-from optout_middleware.inputs import FileState, SiteFile, decode_header
+from optout_middleware.inputs import FileState, SiteFile, decode_header, header_values
 from optout_middleware.memo import Memo
 from optout_middleware.plugin import SignalParser
 from optout_middleware.verdict import Evidence, Stance
@@ -142,7 +142,7 @@ def page_associations(response: ResponseView) -> tuple[Association, ...]:
     if last[0] is response:
         return last[1]
     found: list[Association] = []
-    for raw in response.headers.getlist("Link"):
+    for raw in header_values(response.headers, "Link"):
         if b"rsl+xml" not in raw.lower():  # preload, preconnect, a Creative Commons licence
             continue
         for target, params in parse_link_header(decode_header(raw)):

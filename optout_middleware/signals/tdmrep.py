@@ -209,19 +209,24 @@ class TdmRepSignal(SignalParser):
             carried=(None, ""),
         )
         head = response.head
-        if head.metas:
-            base = _resolve(head.base_href, response.url) if head.base_href else response.url
-            _read_mechanism(
-                found,
-                "meta",
-                head.meta("tdm-reservation"),
-                head.meta("tdm-policy"),
-                base=base,
-                carried=carried,
-            )
+        for meta in head.metas:  # one pass for the names, then head.meta() only if present
+            if meta.name in _META_NAMES:
+                break
+        else:
+            return found
+        base = _resolve(head.base_href, response.url) if head.base_href else response.url
+        _read_mechanism(
+            found,
+            "meta",
+            head.meta("tdm-reservation"),
+            head.meta("tdm-policy"),
+            base=base,
+            carried=carried,
+        )
         return found
 
 
+_META_NAMES = frozenset({"tdm-reservation", "tdm-policy"})
 # Per mechanism: precedence, where the reservation and the policy are named, comma-list or not.
 _MECHANISMS = {
     "header": (1, "tdm-reservation", "tdm-policy", True),

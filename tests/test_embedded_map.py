@@ -1,0 +1,81 @@
+"""middlewares.embedded: the page-to-image map, as pageimages' rule reads it (images.md section 7).
+
+The crawl tests (test_images_crawl.py) run the rule end to end; these pin what the map's cheap
+paths must keep: evidence for images only, every page's directive once in first-seen order
+however many pages present one image, and carried directives before mapped ones.
+"""
+
+from __future__ import annotations
+
+import time
+
+from scrapy import Request
+
+from optout_middleware.inputs import HeaderList, ResponseView
+from optout_middleware.middlewares.embedded import EMBEDDED_META_KEY, EmbeddedImages
+from optout_middleware.signals.pageimages import PageDirective
+
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
+
+
+def _directive(n: int) -> PageDirective:
+    return PageDirective(f"https://x/page{n}", "noai", "meta", 'meta name="robots"', "noai")
+
+
+def _image(url: str) -> ResponseView:
+    return ResponseView(url, headers=HeaderList([("Content-Type", "image/jpeg")]), body=JPEG)
+
+
+def test_only_images_get_embedded_evidence_a_mapped_page_gets_none() -> None:
+    """pageimages: a page linked from a noai page is not reserved by it."""
+    images = EmbeddedImages()
+    images.add("https://x/linked.html", (_directive(1),))
+    images.add("https://x/a.jpg", (_directive(1),))
+    page = ResponseView(
+        "https://x/linked.html", headers=HeaderList([("Content-Type", "text/html")]), body=b"<p>"
+    )
+    assert images.evidence(Request("https://x/linked.html"), page) == ()
+    found = images.evidence(Request("https://x/a.jpg"), _image("https://x/a.jpg"))
+    assert [e.url for e in found] == ["https://x/page1"]
+
+
+def test_an_image_sniffed_by_magic_bytes_gets_evidence_without_an_image_type() -> None:
+    images = EmbeddedImages()
+    images.add("https://x/a.bin", (_directive(1),))
+    view = ResponseView("https://x/a.bin", body=JPEG)
+    assert len(images.evidence(Request("https://x/a.bin"), view)) == 1
+
+
+def test_every_presenting_page_counts_once_in_first_seen_order() -> None:
+    images = EmbeddedImages()
+    for n in (1, 2, 1, 3, 2):
+        images.add("https://x/logo.png#top", (_directive(n),))
+    assert images.get("https://x/logo.png") == (_directive(1), _directive(2), _directive(3))
+    found = images.evidence(Request("https://x/logo.png"), _image("https://x/logo.png"))
+    assert [e.url for e in found] == ["https://x/page1", "https://x/page2", "https://x/page3"]
+
+
+def test_carried_directives_come_first_then_the_url_then_its_redirects() -> None:
+    images = EmbeddedImages()
+    images.add("https://x/final.jpg", (_directive(2),))
+    images.add("https://x/old.jpg", (_directive(3),))
+    request = Request(
+        "https://x/final.jpg",
+        meta={
+            EMBEDDED_META_KEY: [_directive(1).to_dict(), {"bad": 1}],
+            "redirect_urls": ["https://x/old.jpg"],
+        },
+    )
+    found = images.evidence(request, _image("https://x/final.jpg"))
+    assert [e.url for e in found] == ["https://x/page1", "https://x/page2", "https://x/page3"]
+
+
+def test_a_site_wide_image_costs_linear_time_in_its_pages() -> None:
+    """A logo on every reserving page: each page adds its directive without rescanning the
+    others (6,000 pages took 3 s when every add compared against all earlier ones)."""
+    images = EmbeddedImages()
+    start = time.perf_counter()
+    for n in range(6000):
+        images.add("https://x/logo.png", (_directive(n),))
+    assert time.perf_counter() - start < 1.0  # 3 ms here; 3.3 s with a merge per page
+    assert len(images.get("https://x/logo.png")) == 6000
