@@ -7,6 +7,7 @@ unescaped, every URL through ``urljoin`` + ``urlsplit``) on generated pages and 
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 from urllib.parse import urljoin, urlsplit
@@ -52,7 +53,9 @@ def oracle_image_links(body: bytes, base_url: str) -> tuple[str, ...]:
         candidates: list[str] = []
         if tag == b"base":
             if "href" in attrs and base is base_url:
-                base = urljoin(base_url, attrs["href"].strip())
+                # The one change to the old scan: it raised on an unparsable base.
+                with contextlib.suppress(ValueError):
+                    base = urljoin(base_url, attrs["href"].strip())
             continue
         if tag == b"img":
             candidates = [attrs.get("src", ""), attrs.get("data-src", "")]
@@ -141,6 +144,13 @@ def test_link_image_src_and_preload_as_image_count_other_links_do_not() -> None:
 def test_the_first_base_href_resolves_relative_urls() -> None:
     body = b'<base href="https://img.example.org/root/"><base href="/ignored/"><img src="a.png">'
     assert image_links(body, BASE) == ("https://img.example.org/root/a.png",)
+
+
+def test_an_unparsable_base_href_is_ignored_not_raised() -> None:
+    """HTML: a base URL that fails to parse leaves the document's URL as the base; a hostile
+    ``<base href="http://[">`` on a reserving page must not raise mid-crawl."""
+    body = b'<base href="http://["><img src="a.jpg"><base href="/b/">'
+    assert image_links(body, "http://e.com/d/") == ("http://e.com/d/a.jpg",)
 
 
 def test_fragments_are_dropped_and_duplicates_listed_once() -> None:

@@ -99,7 +99,10 @@ def image_links(body: bytes, base_url: str) -> tuple[str, ...]:
         elif tag == b"base":
             attrs = _attrs(raw)
             if "href" in attrs and base is base_url:
-                base = urljoin(base_url, attrs["href"].strip())
+                try:
+                    base = urljoin(base_url, attrs["href"].strip())
+                except ValueError:  # e.g. "http://[": HTML falls back to the document's URL
+                    continue
                 plain = _plain(base)
             continue
         else:  # meta or link: most are skipped unparsed
