@@ -65,8 +65,8 @@ MUTATIONS: tuple[Mutation, ...] = (
        '"meta": (2, \'meta name', '"meta": (1, \'meta name', "test_tdmrep.py"),
     # robots.txt matching (M3-like): Disallow first on equal length
     _m("robots-disallow-wins-ties", "formats/robotsrules.py",
-       "bucket.sort(key=lambda e: (-e[0], not e[1], e[3].line))",
-       "bucket.sort(key=lambda e: (-e[0], e[1], e[3].line))", "test_robotstxt.py"),
+       "key=lambda r: (-r.pattern.length, not r.allow, r.line)",
+       "key=lambda r: (-r.pattern.length, r.allow, r.line)", "test_robotstxt.py"),
     # audit flushing (M4)
     _m("audit-not-line-buffered", "middlewares/audit.py",
        'path.open("a", encoding="utf-8", buffering=1)', 'path.open("a", encoding="utf-8")',

@@ -121,7 +121,17 @@ def _target_after_authority(url: str) -> str:
 class PathPattern:
     """One compiled pattern; ``length`` is its octet count in normal form (the RFC's specificity)."""
 
-    __slots__ = ("_anchored", "_first", "_last", "_middle", "_wild", "length", "raw", "text")
+    __slots__ = (
+        "_anchored",
+        "_first",
+        "_last",
+        "_middle",
+        "_wild",
+        "length",
+        "plain",
+        "raw",
+        "text",
+    )
 
     def __init__(self, raw: str) -> None:
         self.raw = raw
@@ -134,6 +144,8 @@ class PathPattern:
         self._first = pieces[0]
         self._last = pieces[-1] if self._wild else ""
         self._middle = tuple(pieces[1:-1])
+        # No "*" and no "$": the pattern matches exactly the targets that start with it.
+        self.plain = not self._wild and not self._anchored
 
     def __repr__(self) -> str:
         return f"PathPattern({self.raw!r})"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .patterns import PathPattern
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Iterable
 
 __all__ = ["Rule", "RuleSet", "make_rule"]
 
@@ -27,11 +27,6 @@ class Rule:
     pattern: PathPattern
     line: int
     raw: str
-
-
-if TYPE_CHECKING:
-    # A RuleSet bucket entry: (pattern length, allow, matcher or None when the key decides, rule).
-    _Entry = tuple[int, bool, Callable[[str], bool] | None, Rule]
 
 
 def make_rule(
@@ -59,24 +54,22 @@ class RuleSet:
 
     def __init__(self, rules: Iterable[Rule]) -> None:
         self.rules = tuple(rules)
-        buckets: dict[str, list[_Entry]] = {}
+        buckets: dict[str, list[Rule]] = {}
         for rule in self.rules:
-            pattern = rule.pattern
-            text = pattern.text
+            text = rule.pattern.text
             if not text:  # "Disallow:" with no value matches nothing
                 continue
-            anchored = text.endswith("$")
-            key = (text[:-1] if anchored else text).partition("*")[0]
-            plain = not anchored and key == text
-            entry = (pattern.length, rule.allow, None if plain else pattern.matches, rule)
-            buckets.setdefault(key, []).append(entry)
-        for bucket in buckets.values():  # longest first, Allow first on ties, then file order
-            bucket.sort(key=lambda e: (-e[0], not e[1], e[3].line))
-        self._buckets = {k: tuple(v) for k, v in buckets.items()}
+            buckets.setdefault(rule.pattern.literal_prefix, []).append(rule)
+        # Longest first, Allow first on ties, then file order. A bucket holds the rules
+        # themselves (no entry tuple per rule: a crawl keeps every selected group's index).
+        self._buckets = {
+            key: tuple(sorted(bucket, key=lambda r: (-r.pattern.length, not r.allow, r.line)))
+            for key, bucket in buckets.items()
+        }
         # (key length, longest rule in any bucket whose key is at most that long), longest first.
         longest: dict[int, int] = {}
-        for key, entries in self._buckets.items():
-            longest[len(key)] = max(longest.get(len(key), -1), entries[0][0])
+        for key, bucket in self._buckets.items():
+            longest[len(key)] = max(longest.get(len(key), -1), bucket[0].pattern.length)
         levels, ceiling = [], -1
         for size in sorted(longest):
             ceiling = max(ceiling, longest[size])
@@ -97,10 +90,12 @@ class RuleSet:
             bucket = buckets.get(target[:key_len])
             if bucket is None:
                 continue
-            for length, allow, matches, rule in bucket:
+            for rule in bucket:
+                pattern = rule.pattern
+                length, allow = pattern.length, rule.allow
                 if length < best_len or (length == best_len and (best_allow or not allow)):
                     break
-                if matches is None or matches(target):
+                if pattern.plain or pattern.matches(target):  # the key matched: plain is done
                     best, best_len, best_allow = rule, length, allow
                     break
         return best
