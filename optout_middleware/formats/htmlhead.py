@@ -45,14 +45,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lxml import etree
+
+from optout_middleware.memo import Memo
 
 from .headbounds import between_tags as _between_tags
 from .headbounds import open_at_end as _open_at_end
 from .headbounds import resume as _resume
 from .headcodec import bom_codec, codec_for, meta_codec, transcode
 from .headscan import read_tag, simple_head_tags
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 __all__ = ["EMPTY_HEAD", "MAX_HEAD_BYTES", "HtmlHead", "LinkTag", "MetaTag", "extract_head"]
 
@@ -241,17 +247,14 @@ def _collect(
         if templated and tag != "body" and _in_template(el):
             continue
         if tag == "meta":
-            name = el.get("name")
-            if name is not None:
-                metas.append(MetaTag(_name(name), (el.get("content") or "").strip(_ASCII_WS)))
+            meta = _read_element(tag, el.get)
+            if isinstance(meta, MetaTag):
+                metas.append(meta)
         elif tag == "link":
-            rel = el.get("rel")
-            href = el.get("href")
-            if rel is not None and href is not None:
-                kind = el.get("type")
-                link = LinkTag(_rels(rel), href.strip(_ASCII_WS), _name(kind) if kind else "")
+            link = _read_element(tag, el.get)
+            if isinstance(link, LinkTag):
                 links.append(link)
-                if link.type == _RSL_TYPE and "license" in link.rels:
+                if _is_rsl_link(link):
                     rsl_links.append(link)
         elif tag == "body":
             break
@@ -259,10 +262,9 @@ def _collect(
             kind = el.get("type")
             if kind is not None and _name(kind) == _RSL_TYPE:
                 scripts.append(el.text or "")
-        elif base is None:
-            href = el.get("href")
-            if href is not None:  # HTML: the first <base> with an href is the base
-                base = href.strip(_ASCII_WS)
+        elif base is None:  # HTML: the first <base> with an href is the base
+            found = _read_element(tag, el.get)
+            base = found if isinstance(found, str) else None
     return HtmlHead(
         tuple(metas), tuple(links), base, truncated, parsed, codec, tuple(scripts), tuple(rsl_links)
     )
@@ -280,9 +282,7 @@ def _from_simple(raw_tags: list[bytes], parsed: int) -> HtmlHead | None:
         if tag is None:
             tag = _read_simple_tag(raw)
             if len(raw) <= _TAGS_KEY_MAX:
-                if len(cache) >= _TAGS_CACHE_MAX:
-                    cache.clear()  # refilled by the sites crawled now (no LRU cost per hit)
-                cache[raw] = tag
+                cache.put(raw, tag)  # emptied when full: refilled by the sites crawled now
         if type(tag) is MetaTag:
             metas.append(tag)
         elif type(tag) is LinkTag:
@@ -291,7 +291,7 @@ def _from_simple(raw_tags: list[bytes], parsed: int) -> HtmlHead | None:
             return None
         elif base is None and type(tag) is str:
             base = tag
-    rsl = tuple(k for k in links if k.type == _RSL_TYPE and "license" in k.rels)
+    rsl = tuple(k for k in links if _is_rsl_link(k))
     return HtmlHead(tuple(metas), tuple(links), base, False, parsed, "utf-8", (), rsl)
 
 
@@ -301,25 +301,41 @@ def _read_simple_tag(raw: bytes) -> MetaTag | LinkTag | str | object:
     if read is None:
         return _UNREADABLE
     name, attrs = read
-    if name == "meta":
-        if "name" not in attrs:
-            return _IGNORED
-        return MetaTag(_name(attrs["name"]), attrs.get("content", "").strip(_ASCII_WS))
-    if name == "link":
-        rel, href = attrs.get("rel"), attrs.get("href")
-        if rel is None or href is None:
-            return _IGNORED
-        kind = attrs.get("type")
+    found = _read_element(name, attrs.get)
+    return _IGNORED if found is None else found
+
+
+def _read_element(tag: str, get: Callable[[str], str | None]) -> MetaTag | LinkTag | str | None:
+    """What the head keeps of a ``meta``, ``link`` or ``base`` element (a base's href as str),
+    or None; ``get`` reads an attribute (None when absent). lxml's elements and the simple-head
+    reader's attributes go through this one reading, so the two paths cannot drift apart."""
+    if tag == "meta":
+        name = get("name")
+        if name is None:
+            return None
+        return MetaTag(_name(name), (get("content") or "").strip(_ASCII_WS))
+    href = get("href")
+    if href is None:
+        return None
+    if tag == "link":
+        rel = get("rel")
+        if rel is None:
+            return None
+        kind = get("type")
         return LinkTag(_rels(rel), href.strip(_ASCII_WS), _name(kind) if kind else "")
-    href = attrs.get("href")
-    return _IGNORED if href is None else href.strip(_ASCII_WS)
+    return href.strip(_ASCII_WS)
+
+
+def _is_rsl_link(link: LinkTag) -> bool:
+    """A ``<link rel=license type=application/rsl+xml>``: an RSL licence the rsl family reads."""
+    return link.type == _RSL_TYPE and "license" in link.rels
 
 
 _IGNORED = object()  # a tag with nothing to read (a meta without a name, ...)
 _UNREADABLE = object()  # a tag headscan cannot read exactly: lxml reads the head
 _TAGS_CACHE_MAX = 2048  # distinct head tags remembered: a site repeats most of them on each page
 _TAGS_KEY_MAX = 512  # longer tags are read each time: hostile pages must not grow memory
-_tags_cache: dict[bytes, MetaTag | LinkTag | str | object] = {}
+_tags_cache: Memo[bytes, MetaTag | LinkTag | str | object] = Memo(_TAGS_CACHE_MAX)
 
 
 def _in_template(el: etree._Element) -> bool:
