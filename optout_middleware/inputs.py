@@ -286,7 +286,7 @@ class ResponseView:
 
     def _charset(self) -> str | None:
         """The charset parameter of Content-Type, if any."""
-        values = self.headers.getlist("Content-Type")
+        values = header_values(self.headers, "Content-Type")
         if not values:
             return None
         for param in decode_header(values[0]).split(";")[1:]:

@@ -60,7 +60,7 @@ def _attrs(raw: bytes) -> dict[str, str]:
         value = match.group(2) if match.group(2) is not None else match.group(3)
         if value is None:
             value = match.group(4)
-        found.setdefault(name, html.unescape(value.decode("utf-8", "replace")))
+        found.setdefault(name, _text(value))
     return found
 
 
