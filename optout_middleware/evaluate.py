@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from .formats.htmlhead import NO_HEAD_TAGS
 from .memo import Memo
 from .pathclasses import SiteClasses
 from .verdict import Evidence, Purpose, Verdict, combine, extend
@@ -15,6 +16,7 @@ from .verdict import Evidence, Purpose, Verdict, combine, extend
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
 
+    from .formats.htmlhead import HeadInterest
     from .inputs import Context, ResponseView, SiteFiles
     from .plugin import SignalParser
 
@@ -77,6 +79,10 @@ class Evaluator:
     their path tests once per origin, and one index names the class: pathclasses.py), and the
     combined site verdict is kept per (site files, keys) and shared; a response adds its own
     evidence to it (:func:`~optout_middleware.verdict.extend`), so nothing is combined twice.
+
+    ``head_interest`` is the union of the response parsers' head interests: build the
+    :class:`~optout_middleware.inputs.ResponseView` passed to :meth:`after_download` with it,
+    so that only the ``<head>`` tags some parser reads are read.
     """
 
     __slots__ = (
@@ -86,6 +92,7 @@ class Evaluator:
         "_response_signals",
         "_site_signals",
         "context",
+        "head_interest",
         "purpose",
         "signals",
     )
@@ -107,6 +114,7 @@ class Evaluator:
             for s in self.signals
             if type(s).response_evidence is not SignalParser.response_evidence
         )
+        self.head_interest = _head_interest(self._response_signals, context)
         # Path classes: the site parsers up to the first one that cannot name its rules (a
         # custom parser without site_key) share one verdict per class; that one and those
         # after it are asked per URL and added in order, so the evidence order never changes.
@@ -179,6 +187,17 @@ class Evaluator:
             except Exception as exc:  # noqa: BLE001, PERF203  (a try costs ~nothing)
                 found.extend(_failed(signal, "response_evidence", exc))
         return extend(base, found)
+
+
+def _head_interest(signals: Sequence[SignalParser], context: Context) -> HeadInterest | None:
+    """The ``<head>`` tags some response parser reads (None: any, some parser cannot say)."""
+    interest = NO_HEAD_TAGS
+    for signal in signals:
+        wanted = signal.head_interest(context)
+        if wanted is None:
+            return None
+        interest |= wanted
+    return interest
 
 
 _SITES_REMEMBERED = 1024  # origins whose path-class verdicts are kept (each holds its files)

@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from .agents import DEFAULT_AGENT_TOKENS
-from .formats.htmlhead import EMPTY_HEAD, extract_head
+from .formats.htmlhead import EMPTY_HEAD, HeadInterest, extract_head
 from .formats.images import scan_image, sniff_image
 
 if TYPE_CHECKING:
@@ -198,12 +198,14 @@ def decode_header(value: bytes) -> str:
 class ResponseView:
     """A read-only view of one response: URL, status, headers, body, and its head signals.
 
-    The ``<head>`` is extracted at most once, on first use, and only for HTML.
+    The ``<head>`` is extracted at most once, on first use, and only for HTML; with a
+    ``head_interest`` (the evaluator's), only the tags some signal parser reads are kept.
     """
 
     __slots__ = (
         "_content_type",
         "_head",
+        "_head_interest",
         "_image",
         "_is_image",
         "body",
@@ -214,13 +216,20 @@ class ResponseView:
     )
 
     def __init__(
-        self, url: str, *, status: int = 200, headers: HeaderSource | None = None, body: bytes = b""
+        self,
+        url: str,
+        *,
+        status: int = 200,
+        headers: HeaderSource | None = None,
+        body: bytes = b"",
+        head_interest: HeadInterest | None = None,
     ) -> None:
         self.url = url
         self.status = status
         self.headers: HeaderSource = headers if headers is not None else HeaderList()
         self.body = body
         self._head: HtmlHead | None = None
+        self._head_interest = head_interest
         self._content_type: str | None = None
         self._image: ImageScan | None = None
         self._is_image: bool | None = None
@@ -279,7 +288,9 @@ class ResponseView:
         """The head signals of an HTML body; empty for anything else."""
         if self._head is None:
             if self.is_html and self.body:
-                self._head = extract_head(self.body, encoding=self._charset())
+                self._head = extract_head(
+                    self.body, encoding=self._charset(), interest=self._head_interest
+                )
             else:
                 self._head = EMPTY_HEAD
         return self._head

@@ -20,6 +20,7 @@ from .errors import ConfigError
 if TYPE_CHECKING:
     from collections.abc import Hashable, Iterable
 
+    from .formats.htmlhead import HeadInterest
     from .inputs import Context, ResponseView, SiteFiles
     from .verdict import Evidence
 
@@ -54,6 +55,17 @@ class SignalParser:
         shares the verdict. Build keys from values (rule line numbers, indexes), never from
         ``id()``. ``None`` (the default) means "cannot say": ``site_evidence`` is called for
         this URL, as for any parser that does not override this hook.
+        """
+        return None
+
+    def head_interest(self, context: Context) -> HeadInterest | None:
+        """Optional: the ``<head>`` tags ``response_evidence`` reads, by meta name and link rel.
+
+        None (the default) means "any": the head is read whole for every HTML page. When every
+        enabled parser states its interest, ``response.head`` holds only the tags some parser
+        named (lxml still parses the whole head; reading the dozen tags no family looks at is
+        what is saved). A parser that never reads ``response.head`` returns ``HeadInterest()``;
+        one that does not override ``response_evidence`` needs nothing here.
         """
         return None
 

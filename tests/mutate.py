@@ -189,14 +189,16 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m("meta-utf16-declaration-believed", "formats/headcodec.py",
        'return "utf-8"  # HTML: a UTF-16 declaration', 'return codec  # HTML: a UTF-16 declaration',
        "test_htmlhead.py"),
-    # the simple-head reader (issue 13): where it must leave the head to lxml
-    _m("headscan-script-escapes-ignored", "formats/headscan.py",
-       'if name == b"script" and find(b"<!--", pos, at) >= 0:', "if False:",
-       "test_headscan.py"),
-    _m("headscan-last-attribute-wins", "formats/headscan.py",
-       "        if name not in attrs:\n", "        if True:\n", "test_headscan.py"),
-    _m("headscan-legacy-reference-decoded", "formats/headscan.py",
-       'if value.count("&") != len(found):', "if False:", "test_headscan.py"),
+    # the head read for the families' interest (issue 13): exact, and never narrower than asked
+    _m("head-interest-without-agent-names", "signals/robotsmeta.py",
+       'HeadInterest(frozenset({"robots"}) | context.agent_names)',
+       'HeadInterest(frozenset({"robots"}))', "test_head_interest.py"),
+    _m("head-interest-unstated-ignored", "evaluate.py",
+       "        if wanted is None:\n            return None\n",
+       "        if wanted is None:\n            continue\n", "test_head_interest.py"),
+    _m("head-interest-link-rels-ignored", "formats/htmlhead.py",
+       "rel_tokens is not None and rels.isdisjoint(rel_tokens)",
+       "rel_tokens is not None and not rels.isdisjoint(rel_tokens)", "test_head_interest.py"),
 )  # fmt: skip
 
 

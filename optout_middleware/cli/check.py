@@ -122,7 +122,11 @@ def run_check(args: argparse.Namespace) -> Report:
         before = evaluator.before_download(target, site)
         steps.append(_Step(target, before, robots_forbids(site.robots, target, token)))
     view = ResponseView(
-        page.final_url, status=page.status, headers=HeaderList(page.headers), body=page.body
+        page.final_url,
+        status=page.status,
+        headers=HeaderList(page.headers),
+        body=page.body,
+        head_interest=evaluator.head_interest,
     )
     linked = [a.url for a in page_associations(view) if a.url and a.inline is None]
     if linked:  # the page's own RSL documents, as the middleware reads them before the spider

@@ -5,10 +5,10 @@ found in the raw bytes (the first ``</head`` or ``<body``, case-insensitive, sea
 64 KiB and then on to :data:`MAX_HEAD_BYTES`) and only that prefix is handed to lxml, once. The
 cost follows the size of the head, not of the page.
 
-Most heads never reach lxml: a head made only of tags, a title, styles, scripts and comments
-(no text, no other element, nothing cut off at the marker) is read by
-:mod:`~optout_middleware.formats.headscan` inside the ``re`` engine, with the same result
-(checked against lxml by a differential test), and each distinct tag is read once per process.
+A head is read for an *interest* (:class:`HeadInterest`): the meta names and link rels that the
+crawl's signal families read. lxml still parses the whole head (it decides where the head
+ends), but only the tags of interest are read into objects, the costly part on pages whose
+heads carry a dozen tags the families never look at. Without an interest every tag is read.
 
 How the cut stays correct where that is cheap (the byte-level scans are in
 :mod:`~optout_middleware.formats.headbounds`, the encodings in :mod:`.headcodec`; this module
@@ -45,22 +45,24 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from lxml import etree
-
-from optout_middleware.memo import Memo
 
 from .headbounds import between_tags as _between_tags
 from .headbounds import open_at_end as _open_at_end
 from .headbounds import resume as _resume
 from .headcodec import bom_codec, codec_for, meta_codec, transcode
-from .headscan import read_tag, simple_head_tags
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-__all__ = ["EMPTY_HEAD", "MAX_HEAD_BYTES", "HtmlHead", "LinkTag", "MetaTag", "extract_head"]
+__all__ = [
+    "EMPTY_HEAD",
+    "MAX_HEAD_BYTES",
+    "NO_HEAD_TAGS",
+    "HeadInterest",
+    "HtmlHead",
+    "LinkTag",
+    "MetaTag",
+    "extract_head",
+]
 
 MAX_HEAD_BYTES = 256 * 1024  # heads of real pages with inline CSS/JS reach ~100-200 KiB
 
@@ -83,8 +85,32 @@ class LinkTag:
 
 
 @dataclass(frozen=True, slots=True)
+class HeadInterest:
+    """The head tags a reader needs: metas by name, links by rel token (both lower-case).
+
+    A head read for an interest holds only the metas whose name is one of ``meta_names`` and the
+    links with one of ``link_rels`` among their rels (plus the ``<base>`` and the inline RSL
+    scripts, which are always read). Reading a tag into an object costs about 2.5 us; a typical
+    head has a dozen tags (viewport, description, Open Graph, stylesheets, icons) that no signal
+    family reads.
+    """
+
+    meta_names: frozenset[str] = frozenset()
+    link_rels: frozenset[str] = frozenset()
+
+    def __or__(self, other: HeadInterest) -> HeadInterest:
+        return HeadInterest(self.meta_names | other.meta_names, self.link_rels | other.link_rels)
+
+
+NO_HEAD_TAGS = HeadInterest()  # the interest of a family that reads no head tag
+
+
+@dataclass(frozen=True, slots=True)
 class HtmlHead:
     """The signals of one document head; ``truncated`` when the scan stopped at its byte cap.
+
+    ``metas`` and ``links`` are every meta with a name and every link with a rel and an href, in
+    document order, or only those of the :class:`HeadInterest` the head was read for.
 
     ``parsed_bytes`` is how many bytes were handed to the HTML parser (the head, not the page);
     ``encoding`` the codec the head was decoded with.
@@ -149,11 +175,16 @@ _names_cache: dict[str, str] = {}
 
 
 def extract_head(
-    body: bytes, *, encoding: str | None = None, max_bytes: int = MAX_HEAD_BYTES
+    body: bytes,
+    *,
+    encoding: str | None = None,
+    max_bytes: int = MAX_HEAD_BYTES,
+    interest: HeadInterest | None = None,
 ) -> HtmlHead:
     """Return the meta and link tags of the document head, reading at most ``max_bytes``.
 
-    ``encoding`` is the HTTP charset, if any. Never raises on any input.
+    ``encoding`` is the HTTP charset, if any; ``interest`` the tags to read (None: all of them).
+    Never raises on any input.
     """
     if not body:
         return EMPTY_HEAD
@@ -178,7 +209,7 @@ def extract_head(
     scanned = min(limit, _MARKER_SCAN)
     match = _HEAD_END.search(buf, 0, scanned)
     if match is not None:
-        return _parse_to_end(buf, match.start(), limit, codec, capped)
+        return _parse_to_end(buf, match.start(), limit, codec, capped, interest=interest)
     # No marker: HTML allows omitting </head> and <body>, so let lxml say where the head ended,
     # parsing windows that grow until it opens a <body> or the cap is reached.
     # A window ends where the tokenizer is between tags (not inside a tag, a comment or a
@@ -191,25 +222,27 @@ def extract_head(
         root = _parse(buf[:window], codec)
         ended = root is not None and root.find("body") is not None
         if ended or window == limit:
-            return _collect(root, capped and not ended, window, codec, buf)
+            return _collect(root, capped and not ended, window, codec, buf, interest=interest)
         nominal = min(limit, window * 4)
         if nominal > scanned:
             match = _HEAD_END.search(buf, scanned - 8, nominal)
             scanned = nominal
             if match is not None:
-                return _parse_to_end(buf, match.start(), limit, codec, capped)
+                return _parse_to_end(buf, match.start(), limit, codec, capped, interest=interest)
 
 
-def _parse_to_end(buf: bytes, end: int, limit: int, codec: str | None, capped: bool) -> HtmlHead:
+def _parse_to_end(
+    buf: bytes,
+    end: int,
+    limit: int,
+    codec: str | None,
+    capped: bool,
+    *,
+    interest: HeadInterest | None,
+) -> HtmlHead:
     """Parse up to a ``</head``/``<body`` marker, moving it on if it was inside something."""
     codec = codec or meta_codec(buf, end)
     prefix = buf[:end]
-    if codec == "utf-8":
-        tags = simple_head_tags(prefix)
-        if tags is not None:
-            head = _from_simple(tags, end)
-            if head is not None:
-                return head
     root = _parse(prefix, codec)
     state = _open_at_end(root, prefix, codec)
     truncated = False
@@ -219,20 +252,30 @@ def _parse_to_end(buf: bytes, end: int, limit: int, codec: str | None, capped: b
             end = new_end
             root = _parse(buf[:end], codec)
             truncated = capped and end == limit and (root is None or root.find("body") is None)
-    return _collect(root, truncated, end, codec, buf)
+    return _collect(root, truncated, end, codec, buf, interest=interest)
 
 
 def _collect(
-    root: etree._Element | None, truncated: bool, parsed: int, codec: str, buf: bytes = b""
+    root: etree._Element | None,
+    truncated: bool,
+    parsed: int,
+    codec: str,
+    buf: bytes = b"",
+    *,
+    interest: HeadInterest | None = None,
 ) -> HtmlHead:
     """The head's tags in document order; anything from ``<body>`` on is not the head.
 
-    ``<script>`` elements are visited only when the parsed bytes (``buf[:parsed]``) mention the
-    RSL media type: a head holds dozens of scripts, and each one visited costs.
+    With an ``interest``, a meta's name or a link's rel is looked at first and the tag is read
+    only when it is of interest. ``<script>`` elements are visited only when the parsed bytes
+    (``buf[:parsed]``) mention the RSL media type: a head holds dozens of scripts, and each one
+    visited costs.
     """
     if root is None:
         return HtmlHead(truncated=truncated, parsed_bytes=parsed, encoding=codec)
     wanted = _TAGS_RSL if _mentions_rsl(buf, parsed) else _TAGS
+    names = None if interest is None else interest.meta_names
+    rel_tokens = None if interest is None else interest.link_rels
     metas: list[MetaTag] = []
     links: list[LinkTag] = []
     base: str | None = None
@@ -247,15 +290,24 @@ def _collect(
         if templated and tag != "body" and _in_template(el):
             continue
         if tag == "meta":
-            meta = _read_element(tag, el.get)
-            if isinstance(meta, MetaTag):
-                metas.append(meta)
+            name = el.get("name")
+            if name is not None:
+                name = _name(name)
+                if names is None or name in names:
+                    metas.append(MetaTag(name, (el.get("content") or "").strip(_ASCII_WS)))
         elif tag == "link":
-            link = _read_element(tag, el.get)
-            if isinstance(link, LinkTag):
-                links.append(link)
-                if _is_rsl_link(link):
-                    rsl_links.append(link)
+            rel = el.get("rel")
+            if rel is None:
+                continue
+            rels = _rels(rel)
+            href = el.get("href")
+            if href is None or (rel_tokens is not None and rels.isdisjoint(rel_tokens)):
+                continue
+            kind = el.get("type")
+            link = LinkTag(rels, href.strip(_ASCII_WS), _name(kind) if kind else "")
+            links.append(link)
+            if link.type == _RSL_TYPE and "license" in rels:  # an RSL licence (signals/rsl.py)
+                rsl_links.append(link)
         elif tag == "body":
             break
         elif tag == "script":
@@ -263,79 +315,11 @@ def _collect(
             if kind is not None and _name(kind) == _RSL_TYPE:
                 scripts.append(el.text or "")
         elif base is None:  # HTML: the first <base> with an href is the base
-            found = _read_element(tag, el.get)
-            base = found if isinstance(found, str) else None
+            href = el.get("href")
+            base = None if href is None else href.strip(_ASCII_WS)
     return HtmlHead(
         tuple(metas), tuple(links), base, truncated, parsed, codec, tuple(scripts), tuple(rsl_links)
     )
-
-
-def _from_simple(raw_tags: list[bytes], parsed: int) -> HtmlHead | None:
-    """The head of a simple-head scan (the values :func:`_collect` takes from lxml), or None
-    when one of its tags cannot be read exactly. Each distinct tag is read once."""
-    metas: list[MetaTag] = []
-    links: list[LinkTag] = []
-    base: str | None = None
-    cache = _tags_cache
-    for raw in raw_tags:
-        tag = cache.get(raw)
-        if tag is None:
-            tag = _read_simple_tag(raw)
-            if len(raw) <= _TAGS_KEY_MAX:
-                cache.put(raw, tag)  # emptied when full: refilled by the sites crawled now
-        if type(tag) is MetaTag:
-            metas.append(tag)
-        elif type(tag) is LinkTag:
-            links.append(tag)
-        elif tag is _UNREADABLE:
-            return None
-        elif base is None and type(tag) is str:
-            base = tag
-    rsl = tuple(k for k in links if _is_rsl_link(k))
-    return HtmlHead(tuple(metas), tuple(links), base, False, parsed, "utf-8", (), rsl)
-
-
-def _read_simple_tag(raw: bytes) -> MetaTag | LinkTag | str | object:
-    """A meta, a link, a base's href (str), _IGNORED (nothing read) or _UNREADABLE."""
-    read = read_tag(raw)
-    if read is None:
-        return _UNREADABLE
-    name, attrs = read
-    found = _read_element(name, attrs.get)
-    return _IGNORED if found is None else found
-
-
-def _read_element(tag: str, get: Callable[[str], str | None]) -> MetaTag | LinkTag | str | None:
-    """What the head keeps of a ``meta``, ``link`` or ``base`` element (a base's href as str),
-    or None; ``get`` reads an attribute (None when absent). lxml's elements and the simple-head
-    reader's attributes go through this one reading, so the two paths cannot drift apart."""
-    if tag == "meta":
-        name = get("name")
-        if name is None:
-            return None
-        return MetaTag(_name(name), (get("content") or "").strip(_ASCII_WS))
-    href = get("href")
-    if href is None:
-        return None
-    if tag == "link":
-        rel = get("rel")
-        if rel is None:
-            return None
-        kind = get("type")
-        return LinkTag(_rels(rel), href.strip(_ASCII_WS), _name(kind) if kind else "")
-    return href.strip(_ASCII_WS)
-
-
-def _is_rsl_link(link: LinkTag) -> bool:
-    """A ``<link rel=license type=application/rsl+xml>``: an RSL licence the rsl family reads."""
-    return link.type == _RSL_TYPE and "license" in link.rels
-
-
-_IGNORED = object()  # a tag with nothing to read (a meta without a name, ...)
-_UNREADABLE = object()  # a tag headscan cannot read exactly: lxml reads the head
-_TAGS_CACHE_MAX = 2048  # distinct head tags remembered: a site repeats most of them on each page
-_TAGS_KEY_MAX = 512  # longer tags are read each time: hostile pages must not grow memory
-_tags_cache: Memo[bytes, MetaTag | LinkTag | str | object] = Memo(_TAGS_CACHE_MAX)
 
 
 def _in_template(el: etree._Element) -> bool:

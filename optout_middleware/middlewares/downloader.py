@@ -221,7 +221,11 @@ class OptOutDownloaderMiddleware:
                 return response
             site = self.cache.get(origin) or _NO_SITE
         view = ResponseView(
-            response.url, status=response.status, headers=response.headers, body=response.body
+            response.url,
+            status=response.status,
+            headers=response.headers,
+            body=response.body,
+            head_interest=self.evaluator.head_interest,
         )
         embedded = self.embedded
         if embedded is not None and (extra := embedded.evidence(request, view)):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from optout_middleware.formats.htmlhead import NO_HEAD_TAGS, HeadInterest
 from optout_middleware.formats.pathindex import ROBOTS_TXT, URL_INDEPENDENT, PathTests
 from optout_middleware.formats.patterns import request_target
 from optout_middleware.memo import Memo
@@ -77,6 +78,10 @@ class AiprefSignal(SignalParser):
         self._built: Memo[tuple[int, int, str, tuple[int, ...]], _Built] = Memo(_BUILT_LIMIT)
         # (id(robots.txt), id(context)) -> (robots.txt, context, its rules, most specific first)
         self._compiled: Memo[tuple[int, int], _Compiled] = Memo(_COMPILED_LIMIT)
+
+    def head_interest(self, context: Context) -> HeadInterest:
+        """Nothing: Content-Usage is read from headers, not the head."""
+        return NO_HEAD_TAGS
 
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """One statement per response: every header line joined with ", " (RFC 9651 4.2).

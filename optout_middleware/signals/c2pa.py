@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from optout_middleware.formats.htmlhead import NO_HEAD_TAGS, HeadInterest
 from optout_middleware.formats.images.jumbf import TRAINING_LABELS, base_label
 from optout_middleware.plugin import SignalParser
 from optout_middleware.verdict import Evidence, Purpose, disallows
@@ -85,6 +86,10 @@ class C2paSignal(SignalParser):
     """Training-and-mining assertions in the C2PA manifest stores of image responses."""
 
     family: ClassVar[str] = FAMILY
+
+    def head_interest(self, context: Context) -> HeadInterest:
+        """Nothing: manifests are read from image bodies, not the head."""
+        return NO_HEAD_TAGS
 
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """Evidence for each entry of each counted assertion; notes for what was unreadable."""

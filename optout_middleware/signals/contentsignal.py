@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
 
+from optout_middleware.formats.htmlhead import NO_HEAD_TAGS, HeadInterest
 from optout_middleware.formats.pathindex import URL_INDEPENDENT, PathTests
 from optout_middleware.memo import Memo
 from optout_middleware.plugin import SignalParser
@@ -220,6 +221,10 @@ class ContentSignal(SignalParser):
         # (id(robots.txt), id(context), its URL) -> (robots.txt, context, its evidence): the
         # entry keeps alive the objects whose ids key it, so no other object can take those ids
         self._built: Memo[tuple[int, int, str], _Built] = Memo(_BUILT_LIMIT)
+
+    def head_interest(self, context: Context) -> HeadInterest:
+        """Nothing: Content-Signal is read from headers, not the head."""
+        return NO_HEAD_TAGS
 
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """All header lines read as one value; repeated keys merge, "no" winning."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from optout_middleware.formats.htmlhead import NO_HEAD_TAGS, HeadInterest
 from optout_middleware.formats.images.jumbf import METADATA_LABELS, base_label
 from optout_middleware.plugin import SignalParser
 from optout_middleware.verdict import Evidence, Purpose, allows, disallows
@@ -100,6 +101,10 @@ class IptcSignal(SignalParser):
     """``plus:DataMining`` in the XMP of image responses (sniffed by magic bytes)."""
 
     family: ClassVar[str] = FAMILY
+
+    def head_interest(self, context: Context) -> HeadInterest:
+        """Nothing: IPTC metadata is read from image bodies, not the head."""
+        return NO_HEAD_TAGS
 
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """One evidence per DataMining value found (XMP, or IPTC metadata inside a manifest)."""

@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urljoin, urlsplit
 
+from optout_middleware.formats.htmlhead import HeadInterest
 from optout_middleware.plugin import SignalParser
 from optout_middleware.verdict import Evidence
 
@@ -175,6 +176,10 @@ class LicenceSignal(SignalParser):
     """``rel="license"`` links in the head and in ``Link`` headers, as stance-less evidence."""
 
     family: ClassVar[str] = FAMILY
+
+    def head_interest(self, context: Context) -> HeadInterest:
+        """``<link rel="license">`` (the ``<base>`` is always read)."""
+        return HeadInterest(link_rels=frozenset({"license"}))
 
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """One evidence per licence link; relative targets are resolved for the note."""

@@ -37,6 +37,7 @@ import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
+from optout_middleware.formats.htmlhead import HeadInterest
 from optout_middleware.formats.robotstxt import agent_key
 from optout_middleware.memo import Memo
 from optout_middleware.plugin import SignalParser
@@ -119,6 +120,11 @@ class RobotsMetaSignal(SignalParser):
         self._read: Memo[_ReadKey, tuple[Context, tuple[tuple[str, Evidence], ...]]] = Memo(
             _CACHE_LIMIT
         )
+
+    def head_interest(self, context: Context) -> HeadInterest:
+        """The robots metas: ``name="robots"`` and one per name our crawler answers to
+        (which :mod:`.pageimages` reads too)."""
+        return HeadInterest(frozenset({"robots"}) | context.agent_names)
 
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """Evidence for each reserving directive addressed to every crawler or to ours."""

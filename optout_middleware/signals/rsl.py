@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 from optout_middleware.errors import ParseError
+from optout_middleware.formats.htmlhead import HeadInterest
 from optout_middleware.formats.pathindex import URL_INDEPENDENT, PathTests
 from optout_middleware.formats.rsl import RslContent, RslDocument, parse_rsl
 from optout_middleware.inputs import FileState, SiteFile, decode_header, header_values
@@ -329,6 +330,11 @@ class RslSignal(SignalParser):
         """None for an origin whose robots.txt names a licence (its ``<content>`` URLs are not
         robots patterns: :meth:`site_key` says so per URL), else nothing to test."""
         return None if site.rsl else URL_INDEPENDENT
+
+    def head_interest(self, context: Context) -> HeadInterest:
+        """``<link rel="license" type="application/rsl+xml">`` (inline RSL scripts are always
+        read)."""
+        return HeadInterest(link_rels=frozenset({"license"}))
 
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """Evidence from the page's own associations (documents in ``response.rsl_documents``)."""

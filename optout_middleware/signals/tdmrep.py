@@ -19,6 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urljoin
 
+from optout_middleware.formats.htmlhead import HeadInterest
 from optout_middleware.formats.pathindex import URL_INDEPENDENT, PathTests
 from optout_middleware.formats.tdmrep import (
     MAX_BYTES,
@@ -196,6 +197,10 @@ class TdmRepSignal(SignalParser):
             return URL_INDEPENDENT
         skipped = tuple(s.pattern for s in tdm.skipped if s.pattern is not None)
         return PathTests((*(rule.pattern for rule in tdm.rules), *skipped))
+
+    def head_interest(self, context: Context) -> HeadInterest:
+        """``<meta name="tdm-reservation">`` and ``<meta name="tdm-policy">``."""
+        return HeadInterest(_META_NAMES)
 
     def response_evidence(self, response: ResponseView, context: Context) -> Iterable[Evidence]:
         """Header values (precedence 1), then meta values (2); absent ones say nothing."""

@@ -270,7 +270,11 @@ def decide_record(
     if notes:
         site_evidence += notes
     view = ResponseView(
-        url, status=record.status or 0, headers=record.headers, body=record.body or b""
+        url,
+        status=record.status or 0,
+        headers=record.headers,
+        body=record.body or b"",
+        head_interest=evaluator.head_interest,
     )
     if source.reads_rsl:  # the documents the page links to, as the middleware reads them
         linked = [a.url for a in page_associations(view) if a.url and a.inline is None]
