@@ -189,6 +189,9 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m("meta-utf16-declaration-believed", "formats/headcodec.py",
        'return "utf-8"  # HTML: a UTF-16 declaration', 'return codec  # HTML: a UTF-16 declaration',
        "test_htmlhead.py"),
+    # a redirect's new request must not be decided by its source's site verdict
+    _m("redirect-keeps-source-verdict", "middlewares/downloader.py",
+       "        meta.pop(SITE_EVIDENCE_KEY, None)\n", "", "test_middleware_responses.py"),
     # the head read for the families' interest (issue 13): exact, and never narrower than asked
     _m("head-interest-without-agent-names", "signals/robotsmeta.py",
        'HeadInterest(frozenset({"robots"}) | context.agent_names)',

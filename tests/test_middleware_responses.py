@@ -164,6 +164,24 @@ async def test_redirect_to_a_reserved_page_is_not_followed() -> None:
 
 
 @crawl_test
+async def test_a_redirect_to_a_site_file_does_not_carry_the_source_verdict() -> None:
+    """A redirect's new request inherits its source's meta; when the target is a URL the
+    middleware does not decide (a site file), the source's site verdict must not decide it:
+    the robots.txt reached from a reserved /go is passed on undecided, not tagged reserved."""
+    robots = b"User-agent: GPTBot\nDisallow: /go\n"
+    pages = {
+        "/robots.txt": (200, TEXT, robots),
+        "/go": (302, {"Location": "/robots.txt"}, b""),
+    }
+    with Site(pages) as site:
+        result = await crawl([site.url("/go")], OPTOUT_ACTION="tag")
+    (item,) = result.items
+    assert item["url"] == site.url("/robots.txt")
+    assert "optout" not in item
+    assert result.decisions == []
+
+
+@crawl_test
 async def test_only_the_final_response_of_a_redirect_is_decided(site: Site) -> None:
     """At priority 100, a followed 3xx never reaches process_response: one decision."""
     site.pages["/go"] = (301, {"Location": "/tdm-header"}, b"")

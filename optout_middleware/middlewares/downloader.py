@@ -159,6 +159,10 @@ class OptOutDownloaderMiddleware:
         meta = request.meta
         if SITEFILE_META_KEY in meta:  # our own site-file fetch
             return
+        # A redirect's new request inherits its source's meta: the source's site verdict must
+        # not decide a target this method does not decide (a site file, an exempt request).
+        meta.pop(SITE_EVIDENCE_KEY, None)
+        meta.pop(DEFERRED_KEY, None)
         exempt = bool(meta.get("dont_obey_optout"))
         obey = self.config.robotstxt_obey and not meta.get("dont_obey_robotstxt")
         if exempt:
@@ -177,7 +181,6 @@ class OptOutDownloaderMiddleware:
         else:
             verdict = self.evaluator.before_download(request.url, site)
             meta[SITE_EVIDENCE_KEY] = verdict
-            meta.pop(DEFERRED_KEY, None)  # a redirect's new request inherits its source's meta
             if verdict.reserved and self._drop:
                 if verdict.overridable:  # the page's own signals may lift it: fetch, then decide
                     meta[DEFERRED_KEY] = True
