@@ -192,6 +192,10 @@ MUTATIONS: tuple[Mutation, ...] = (
     # a redirect's new request must not be decided by its source's site verdict
     _m("redirect-keeps-source-verdict", "middlewares/downloader.py",
        "        meta.pop(SITE_EVIDENCE_KEY, None)\n", "", "test_middleware_responses.py"),
+    # a site-wide image lists its first pages only (its evidence must not grow with the site)
+    _m("embedded-pages-unbounded", "middlewares/embedded.py",
+       "            if len(listed) < PAGES_LISTED:\n", "            if True:\n",
+       "test_embedded_map.py"),
     # the head read for the families' interest (issue 13): exact, and never narrower than asked
     _m("head-interest-without-agent-names", "signals/robotsmeta.py",
        'HeadInterest(frozenset({"robots"}) | context.agent_names)',

@@ -12,8 +12,13 @@ import time
 from scrapy import Request
 
 from optout_middleware.inputs import HeaderList, ResponseView
-from optout_middleware.middlewares.embedded import EMBEDDED_META_KEY, EmbeddedImages
+from optout_middleware.middlewares.embedded import (
+    EMBEDDED_META_KEY,
+    PAGES_LISTED,
+    EmbeddedImages,
+)
 from optout_middleware.signals.pageimages import PageDirective
+from optout_middleware.verdict import Purpose, combine
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
 
@@ -78,4 +83,38 @@ def test_a_site_wide_image_costs_linear_time_in_its_pages() -> None:
     for n in range(6000):
         images.add("https://x/logo.png", (_directive(n),))
     assert time.perf_counter() - start < 1.0  # 3 ms here; 3.3 s with a merge per page
-    assert len(images.get("https://x/logo.png")) == 6000
+    assert len(images.get("https://x/logo.png")) == PAGES_LISTED
+
+
+def test_a_site_wide_image_lists_its_first_pages_and_counts_the_rest() -> None:
+    """A logo on 10,000 reserving pages: its evidence lists the first PAGES_LISTED pages and
+    one stance-less item counting the other presentations, not 10,000 items; the verdict is
+    the same (one reserving page decides as well as all)."""
+    images = EmbeddedImages()
+    for n in range(10_000):
+        images.add("https://x/logo.png", (_directive(n % 9_000),))  # 1,000 pages seen twice
+    assert images.get("https://x/logo.png") == tuple(_directive(n) for n in range(PAGES_LISTED))
+    # Counted: every presentation but the listed pages' (which were seen twice each).
+    assert images.unlisted("https://x/logo.png") == 10_000 - 2 * PAGES_LISTED
+    found = images.evidence(Request("https://x/logo.png"), _image("https://x/logo.png"))
+    assert len(found) == PAGES_LISTED + 1
+    assert [e.url for e in found[:PAGES_LISTED]] == [
+        f"https://x/page{n}" for n in range(PAGES_LISTED)
+    ]
+    assert found[-1].stances == ()
+    assert found[-1].value == f"{10_000 - 2 * PAGES_LISTED} more"
+    verdict, first_page_only = (
+        combine(Purpose.TRAIN_AI, found),
+        combine(Purpose.TRAIN_AI, found[:1]),
+    )
+    assert (verdict.reserved, verdict.decided_by) == (True, found[0])
+    assert (first_page_only.reserved, first_page_only.decided_by) == (True, found[0])
+
+
+def test_a_listed_page_presenting_again_is_not_counted() -> None:
+    images = EmbeddedImages()
+    for _ in range(3):
+        images.add("https://x/logo.png", (_directive(1),))
+    assert images.unlisted("https://x/logo.png") == 0
+    found = images.evidence(Request("https://x/logo.png"), _image("https://x/logo.png"))
+    assert len(found) == 1

@@ -15,8 +15,12 @@ The rule is :mod:`optout_middleware.signals.pageimages`'; this module is its cra
   ``robots-meta`` evidence naming each page.
 
 The map holds at most ``OPTOUT_EMBEDDED_MAP_SIZE`` image URLs (default 100,000), oldest out
-first. An image downloaded before a later page presenting it was parsed is decided without that
-page: the map cannot recall an item already passed on.
+first, and per image the first :data:`PAGES_LISTED` distinct page directives: a site-wide image
+(a logo) is presented by every reserving page, and listing them all would make its verdict,
+audit record and item field grow with the site. One listed page reserves the image as well as
+ten thousand; further presentations are counted, in one evidence item without a stance. An image
+downloaded before a later page presenting it was parsed is decided without that page: the map
+cannot recall an item already passed on.
 """
 
 from __future__ import annotations
@@ -29,19 +33,20 @@ from optout_middleware.errors import ConfigError
 from optout_middleware.formats.imagelinks import image_links
 from optout_middleware.signals.pageimages import PageDirective, embedded_evidence, page_directives
 from optout_middleware.signals.robotsmeta import FAMILY
+from optout_middleware.verdict import Evidence
 
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
 
     from optout_middleware.inputs import Context, ResponseView
-    from optout_middleware.verdict import Evidence
 
-__all__ = ["EMBEDDED_META_KEY", "EmbeddedImages", "map_size"]
+__all__ = ["EMBEDDED_META_KEY", "PAGES_LISTED", "EmbeddedImages", "map_size"]
 
 EMBEDDED_META_KEY = "optout_embedded_in"  # list of PageDirective dicts, on yielded requests
 PAGE_META_KEY = "_optout_page_directives"  # the same, on the page's own response.meta
 DEFAULT_MAP_SIZE = 100_000
+PAGES_LISTED = 32  # distinct page directives kept per image; the rest are counted
 _NAMES_A_DIRECTIVE = re.compile("noai|noimageai", re.IGNORECASE).search
 
 _BY_CRAWLER: weakref.WeakKeyDictionary[Crawler, EmbeddedImages] = weakref.WeakKeyDictionary()
@@ -63,6 +68,29 @@ def map_size(settings: Any) -> int:
     return value
 
 
+class _Presenters:
+    """The first :data:`PAGES_LISTED` distinct directives presenting one image (an ordered
+    set: a merge into a tuple would rescan them per page), and how many more presentations
+    were seen (not kept, so a page that presents it twice, by its HTML and by a request its
+    spider yields, counts twice)."""
+
+    __slots__ = ("listed", "more")
+
+    def __init__(self) -> None:
+        self.listed: dict[PageDirective, None] = {}
+        self.more = 0
+
+    def add(self, directives: tuple[PageDirective, ...]) -> None:
+        listed = self.listed
+        for directive in directives:
+            if directive in listed:
+                continue
+            if len(listed) < PAGES_LISTED:
+                listed[directive] = None
+            else:  # unlisted ones are counted, not kept: a page seen twice counts twice
+                self.more += 1
+
+
 class EmbeddedImages:
     """Image URL -> the reserving directives of the pages presenting it, for one crawl."""
 
@@ -70,9 +98,7 @@ class EmbeddedImages:
 
     def __init__(self, limit: int = DEFAULT_MAP_SIZE) -> None:
         self.limit = limit
-        # Each URL's directives as an ordered set: a site-wide image (a logo) is presented by
-        # every reserving page, and a tuple merge would cost a scan of all of them per page.
-        self._map: dict[str, dict[PageDirective, None]] = {}
+        self._map: dict[str, _Presenters] = {}
 
     @classmethod
     def for_crawler(cls, crawler: Crawler) -> EmbeddedImages:
@@ -90,17 +116,21 @@ class EmbeddedImages:
         url = url.partition("#")[0]
         known = self._map.pop(url, None)
         if known is None:
-            known = dict.fromkeys(directives)
-        else:
-            for directive in directives:
-                known.setdefault(directive)
+            known = _Presenters()
+        known.add(directives)
         self._map[url] = known  # re-inserted: the most recently seen image leaves last
         if len(self._map) > self.limit:
             del self._map[next(iter(self._map))]
 
     def get(self, url: str) -> tuple[PageDirective, ...]:
-        """The directives recorded for ``url`` (fragment ignored), first recorded first."""
-        return tuple(self._map.get(url.partition("#")[0], ()))
+        """The directives listed for ``url`` (fragment ignored), first recorded first."""
+        known = self._map.get(url.partition("#")[0])
+        return () if known is None else tuple(known.listed)
+
+    def unlisted(self, url: str) -> int:
+        """How many more directives presented ``url`` beyond those listed."""
+        known = self._map.get(url.partition("#")[0])
+        return 0 if known is None else known.more
 
     def page_seen(
         self,
@@ -166,5 +196,21 @@ class EmbeddedImages:
         if isinstance(carried, list):
             directives.extend(d for d in map(PageDirective.from_dict, carried) if d is not None)
         for hit in hits:
-            directives.extend(hit)
-        return embedded_evidence(view, directives) if directives else ()
+            directives.extend(hit.listed)
+        found = embedded_evidence(view, directives) if directives else ()
+        more = sum(hit.more for hit in hits)
+        if more and found:
+            found = (*found, _unlisted(more))
+        return found
+
+
+def _unlisted(count: int) -> Evidence:
+    """An evidence item without a stance, counting the presenting pages not listed."""
+    return Evidence(
+        FAMILY,
+        "page",
+        f"{count} more",
+        location="pages presenting this image",
+        note=f"{count} more presentations of this image by pages with a reserving directive "
+        f"were seen; the first {PAGES_LISTED} pages are listed (one decides as well as all)",
+    )
