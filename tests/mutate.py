@@ -196,6 +196,10 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m("embedded-pages-unbounded", "middlewares/embedded.py",
        "            if len(listed) < PAGES_LISTED:\n", "            if True:\n",
        "test_embedded_map.py"),
+    # the origin memo's key must hold all of scheme://authority
+    _m("origin-memo-key-short", "sitepolicy/origin.py",
+       '"/".join(url.split("/", 3)[:3])', '"/".join(url.split("/", 3)[:2])',
+       "test_sitepolicy.py"),
     # the head read for the families' interest (issue 13): exact, and never narrower than asked
     _m("head-interest-without-agent-names", "signals/robotsmeta.py",
        'HeadInterest(frozenset({"robots"}) | context.agent_names)',

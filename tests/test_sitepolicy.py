@@ -6,6 +6,8 @@ import hashlib
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from optout_middleware.inputs import FileState, SiteFile, SiteFiles
 from optout_middleware.sitepolicy import (
@@ -18,6 +20,7 @@ from optout_middleware.sitepolicy import (
     LruPolicyCache,
     build_site_files,
     origin_of,
+    origin_or_none,
     read_site_file,
     retry_due,
     site_file_url,
@@ -390,3 +393,29 @@ def test_parsed_and_absent_files_wait_for_the_ttl() -> None:
         {"robots": fetched("robots", 404), "tdmrep": fetched("tdmrep", 200, b"[]")},
     )
     assert not retry_due(site, now=10**9)
+
+
+_URL_PARTS = st.sampled_from(
+    ["http://", "https://", "HTTP://", " http://", "ftp://", "http:/", "//", ""]
+)
+_AUTHORITIES = st.sampled_from(
+    ["a.example", "A.Example", "a.example:8080", "a.example:99999", "u:p@a.example", "[::1]:81",
+     "a.example:x", "xn--bcher-kva.example", "bücher.example", ""]
+)  # fmt: skip
+_RESTS = st.sampled_from(["", "/", "/p/q", "?q=/x", "#f/g", "/p ", " ", "/a/b/c?d#e", "\\x/y"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_URL_PARTS, _AUTHORITIES, _RESTS), min_size=1, max_size=8))
+def test_origin_or_none_answers_what_origin_of_answers_whatever_it_remembered(
+    urls: list[tuple[str, str, str]],
+) -> None:
+    """The memo is keyed by the URL up to its third "/": URLs that share that prefix must share
+    their origin, in any order of calls (a wrong key would answer for another site)."""
+    for parts in urls:
+        url = "".join(parts)
+        try:
+            expected: str | None = origin_of(url)
+        except ValueError:
+            expected = None
+        assert origin_or_none(url) == expected, url

@@ -25,7 +25,7 @@ from optout_middleware.signals.rsl import RslSignal, page_associations
 from optout_middleware.sitepolicy import (
     SITE_FILE_PATHS,
     RslDocumentStore,
-    origin_of,
+    origin_or_none,
     robots_forbids,
 )
 from optout_middleware.verdict import Verdict, extend
@@ -172,7 +172,7 @@ class OptOutDownloaderMiddleware:
         parsed = urlparse_cached(request)
         if parsed.scheme not in _HTTP or parsed.path in _SITE_FILE_PATHS:
             return  # policy files are read, not used (RFC 9309: /robots.txt is always allowed)
-        origin = _origin(request.url, parsed.scheme, parsed.netloc)
+        origin = origin_or_none(request.url)
         if origin is None:  # e.g. an out-of-range port: the download will fail on its own
             return
         site = await self.fetcher.get(origin)
@@ -219,7 +219,7 @@ class OptOutDownloaderMiddleware:
             parsed = urlparse_cached(request)
             if parsed.scheme not in _HTTP or parsed.path in _SITE_FILE_PATHS:
                 return response
-            origin = _origin(request.url, parsed.scheme, parsed.netloc)
+            origin = origin_or_none(request.url)
             if origin is None:
                 return response
             site = self.cache.get(origin) or _NO_SITE
@@ -372,28 +372,3 @@ _VERDICT_KEYS = {
 _EVIDENCE_KEYS: dict[str, str] = {}  # family -> its stats key, built once per family
 _STAT_MEMO = 2048  # verdicts whose stats keys are remembered
 _STAT_KEYS_MAX = 64  # evidence items beyond which a verdict's keys are not remembered
-_ORIGINS: dict[tuple[str, str], str | None] = {}  # (scheme, netloc) -> origin_of, None: invalid
-_ORIGINS_LIMIT = 1024
-
-
-def _origin(url: str, scheme: str, netloc: str) -> str | None:
-    """``origin_of(url)`` (None for a ValueError), remembered per scheme and authority, which
-    are all it reads; ``scheme`` and ``netloc`` are ``url``'s (``urlparse_cached``)."""
-    if url[:1].isspace() or url[-1:].isspace():  # origin_of strips: not keyed by netloc alone
-        try:
-            return origin_of(url)
-        except ValueError:
-            return None
-    key = (scheme, netloc)
-    try:
-        return _ORIGINS[key]
-    except KeyError:
-        pass
-    try:
-        origin: str | None = origin_of(url)
-    except ValueError:
-        origin = None
-    if len(_ORIGINS) >= _ORIGINS_LIMIT:
-        _ORIGINS.clear()
-    _ORIGINS[key] = origin
-    return origin

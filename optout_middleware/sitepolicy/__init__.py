@@ -13,7 +13,14 @@ from __future__ import annotations
 from .cache import LastGoodCache, LruPolicyCache, PolicyCache
 from .entries import StoredFetch
 from .lastgood import LAST_GOOD_SECS, with_last_good
-from .origin import MAX_REDIRECTS, SITE_FILE_PATHS, SIZE_CAPS, origin_of, site_file_url
+from .origin import (
+    MAX_REDIRECTS,
+    SITE_FILE_PATHS,
+    SIZE_CAPS,
+    origin_of,
+    origin_or_none,
+    site_file_url,
+)
 from .permission import robots_forbids
 from .rsl import (
     RSL_KIND,
@@ -51,6 +58,7 @@ __all__ = [
     "build_site_files",
     "document_ttl",
     "origin_of",
+    "origin_or_none",
     "read_rsl_document",
     "read_site_file",
     "retry_due",

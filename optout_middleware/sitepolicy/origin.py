@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from optout_middleware.memo import Memo
+
 __all__ = [
     "DEFAULT_PORTS",
     "MAX_REDIRECTS",
     "SITE_FILE_PATHS",
     "SIZE_CAPS",
     "origin_of",
+    "origin_or_none",
     "site_file_url",
 ]
 
@@ -70,6 +73,29 @@ def origin_of(url: str) -> str:
     if ":" in key:  # IPv6 literal: brackets keep the port unambiguous
         key = f"[{key}]"
     return f"{scheme}://{key}:{port}"
+
+
+_ORIGINS: Memo[str, str | None] = Memo(4096)  # "scheme://authority" -> origin_or_none
+
+
+def origin_or_none(url: str) -> str | None:
+    """``origin_of(url)``, or None where it raises ``ValueError``; remembered per process.
+
+    Runs for every request of a crawl and every record of an archive. The memo is keyed by the
+    URL up to its third ``/`` (``scheme://authority``, or more when the authority is followed
+    by ``?`` or ``#``): every part of the URL that ``origin_of`` reads, so pages of a site share
+    one entry.
+    """
+    prefix = "/".join(url.split("/", 3)[:3])
+    try:
+        return _ORIGINS[prefix]
+    except KeyError:
+        pass
+    try:
+        origin: str | None = origin_of(url)
+    except ValueError:
+        origin = None
+    return _ORIGINS.put(prefix, origin)
 
 
 def site_file_url(origin: str, kind: str) -> str:

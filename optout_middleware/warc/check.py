@@ -20,7 +20,7 @@ from optout_middleware.evaluate import Evaluator, builtin_signals
 from optout_middleware.inputs import Context, ResponseView, SiteFile, SiteFiles
 from optout_middleware.memo import Memo
 from optout_middleware.signals.rsl import page_associations
-from optout_middleware.sitepolicy import MAX_REDIRECTS, origin_of
+from optout_middleware.sitepolicy import MAX_REDIRECTS, origin_or_none
 from optout_middleware.verdict import Evidence, Purpose, Verdict
 
 from .documents import ArchiveDocuments
@@ -260,7 +260,7 @@ def decide_record(
 ) -> WarcResult:
     """The verdict for one HTTP response record."""
     url = record.target_uri
-    origin = _origin(url)
+    origin = origin_or_none(url)
     notes: tuple[Evidence, ...] = ()
     if origin is None:  # no origin (a relative or odd URI): header and body signals only
         site = _NO_SITE
@@ -299,23 +299,6 @@ def decide_record(
         note=note,
         rsl_documents=view.rsl_documents,
     )
-
-
-_origins: Memo[str, str | None] = Memo(65536)
-
-
-def _origin(url: str) -> str | None:
-    """``origin_of(url)``, remembered by ``scheme://authority`` (pages of a site share it)."""
-    prefix = "/".join(url.split("/", 3)[:3])
-    try:
-        return _origins[prefix]
-    except KeyError:
-        pass
-    try:
-        origin: str | None = origin_of(url)
-    except ValueError:
-        origin = None
-    return _origins.put(prefix, origin)
 
 
 def check_warc(
