@@ -46,3 +46,25 @@ def test_bench_quick_run_reports_every_part(tmp_path: Path) -> None:
     assert results["crawl"]["scrapy"]["pages"] == results["crawl"]["optout"]["pages"]
     assert all(target["result"] in ("PASS", "MISS") for target in results["targets"])
     assert len(results["targets"]) >= 6
+
+
+@needs_loopback_hosts
+def test_ceilings_run_and_their_head_stub_knows_every_page() -> None:
+    """``python -m bench.ceilings`` on a tiny site: every step is reported, and the head stub
+    found a precomputed head for every page (else the "free head" step would be too cheap)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.ceilings", "--rounds", "1", "--origins", "2", "--pages", "4"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=LIMIT_SECS,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    for step in ("| scrapy |", "| add-on |", "| free head |", "| + free site decision |"):
+        assert step in done.stdout
+    stub_lines = [line for line in done.stderr.splitlines() if line.startswith("head stub:")]
+    assert stub_lines
+    for line in stub_lines:
+        found, _, total = line.removeprefix("head stub: ").removesuffix(" found").partition(" of ")
+        assert found == total != "0", line
