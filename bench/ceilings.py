@@ -92,9 +92,10 @@ def _stub(stubs: set[str], origins: int, pages: int, port: int) -> None:
 
 
 def _crawl_main(argv: list[str]) -> int:
-    """``python -m bench.ceilings crawl STUBS ORIGINS PAGES MODE URLS_FILE``: one crawl."""
+    """``python -m bench.ceilings crawl STUBS ORIGINS PAGES MODE URLS_FILE [bench.crawl options]``:
+    one crawl."""
     stubs, origins, pages, *rest = argv
-    urls = json.loads(Path(rest[-1]).read_text())
+    urls = json.loads(Path(rest[1]).read_text())
     port = int(urls[0].split("/")[2].rpartition(":")[2])
     _stub(set(filter(None, stubs.split(","))), int(origins), int(pages), port)
     from bench import crawl  # noqa: PLC0415
