@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ConfigError, OptOutError, ParseError
 from .evaluate import FAMILIES, Evaluator, builtin_signals
+from .formats.htmlhead import HeadInterest
 from .inputs import Context, FileState, HeaderList, ResponseView, SiteFile, SiteFiles
 from .plugin import SignalParser, load_signals
 from .verdict import Evidence, Purpose, Stance, Verdict, combine
@@ -31,6 +32,7 @@ __all__ = [
     "Evaluator",
     "Evidence",
     "FileState",
+    "HeadInterest",
     "HeaderList",
     "OptOutAddon",
     "OptOutDownloaderMiddleware",
