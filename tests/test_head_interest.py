@@ -13,14 +13,9 @@ from typing import TYPE_CHECKING, ClassVar
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from optout_middleware import HeadInterest  # the path the README gives plugin authors
 from optout_middleware.evaluate import Evaluator, builtin_signals
-from optout_middleware.formats.htmlhead import (
-    NO_HEAD_TAGS,
-    HeadInterest,
-    LinkTag,
-    MetaTag,
-    extract_head,
-)
+from optout_middleware.formats.htmlhead import NO_HEAD_TAGS, LinkTag, MetaTag, extract_head
 from optout_middleware.inputs import Context, HeaderList, ResponseView, SiteFiles
 from optout_middleware.plugin import SignalParser
 from optout_middleware.signals.pageimages import page_directives
