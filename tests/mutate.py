@@ -196,6 +196,10 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m("embedded-pages-unbounded", "middlewares/embedded.py",
        "            if len(listed) < PAGES_LISTED:\n", "            if True:\n",
        "test_embedded_map.py"),
+    # links yielded from reserving pages must not push presented images out of the map
+    _m("embedded-yielded-share-the-map", "middlewares/embedded.py",
+       "        self._enter(self._yielded, request.url, directives)\n",
+       "        self._enter(self._presented, request.url, directives)\n", "test_embedded_map.py"),
     # the origin memo's key must hold all of scheme://authority
     _m("origin-memo-key-short", "sitepolicy/origin.py",
        '"/".join(url.split("/", 3)[:3])', '"/".join(url.split("/", 3)[:2])',

@@ -14,6 +14,7 @@ from scrapy import Request
 from optout_middleware.inputs import HeaderList, ResponseView
 from optout_middleware.middlewares.embedded import (
     EMBEDDED_META_KEY,
+    PAGE_META_KEY,
     PAGES_LISTED,
     EmbeddedImages,
 )
@@ -118,3 +119,21 @@ def test_a_listed_page_presenting_again_is_not_counted() -> None:
     assert images.unlisted("https://x/logo.png") == 0
     found = images.evidence(Request("https://x/logo.png"), _image("https://x/logo.png"))
     assert len(found) == 1
+
+
+def test_links_yielded_from_reserving_pages_cannot_push_presented_images_out() -> None:
+    """A reserving page yields dozens of links: they are bounded apart from the images pages
+    present, for which the map may be the only link to their page (an ImagesPipeline download
+    carries no directives); both kinds still reach an image response."""
+    images = EmbeddedImages(limit=3)
+    images.add("https://x/logo.png", (_directive(1),))
+    page_meta = {PAGE_META_KEY: [_directive(2).to_dict()]}
+    for n in range(10):
+        images.request_yielded(Request(f"https://x/page{n}.html"), page_meta)
+    images.request_yielded(Request("https://x/logo.png"), page_meta)
+    assert len(images) == 1 + 3
+    assert images.get("https://x/logo.png") == (_directive(1), _directive(2))
+    pipeline_request = Request("https://x/logo.png")  # no directives in its meta
+    found = images.evidence(pipeline_request, _image("https://x/logo.png"))
+    assert [e.url for e in found] == ["https://x/page1", "https://x/page2"]
+    assert images.get("https://x/page0.html") == ()  # the oldest yielded link left first

@@ -15,7 +15,8 @@ The rule is :mod:`optout_middleware.signals.pageimages`'; this module is its cra
   ``robots-meta`` evidence naming each page.
 
 The map holds at most ``OPTOUT_EMBEDDED_MAP_SIZE`` image URLs (default 100,000), oldest out
-first, and per image the first :data:`PAGES_LISTED` distinct page directives: a site-wide image
+first, and as many requests yielded from reserving pages, apart (a page's links must not push
+out the images entered before them), and per image the first :data:`PAGES_LISTED` distinct page directives: a site-wide image
 (a logo) is presented by every reserving page, and listing them all would make its verdict,
 audit record and item field grow with the site. One listed page reserves the image as well as
 ten thousand; further presentations are counted, in one evidence item without a stance. An image
@@ -92,13 +93,20 @@ class _Presenters:
 
 
 class EmbeddedImages:
-    """Image URL -> the reserving directives of the pages presenting it, for one crawl."""
+    """Image URL -> the reserving directives of the pages presenting it, for one crawl.
 
-    __slots__ = ("_map", "limit")
+    Two maps of ``limit`` URLs each: the images a page's HTML presents, and the requests the
+    spider yields from such a page. A reserving page yields dozens of links that are not
+    images; in one map they would push out the images entered before them, for which the map
+    may be the only link to their page (an ``ImagesPipeline`` download).
+    """
+
+    __slots__ = ("_presented", "_yielded", "limit")
 
     def __init__(self, limit: int = DEFAULT_MAP_SIZE) -> None:
         self.limit = limit
-        self._map: dict[str, _Presenters] = {}
+        self._presented: dict[str, _Presenters] = {}
+        self._yielded: dict[str, _Presenters] = {}
 
     @classmethod
     def for_crawler(cls, crawler: Crawler) -> EmbeddedImages:
@@ -109,28 +117,38 @@ class EmbeddedImages:
         return found
 
     def __len__(self) -> int:
-        return len(self._map)
+        return len(self._presented) + len(self._yielded)
 
     def add(self, url: str, directives: tuple[PageDirective, ...]) -> None:
-        """Record that the pages behind ``directives`` present ``url``."""
+        """Record that the pages behind ``directives`` present ``url`` (in their HTML)."""
+        self._enter(self._presented, url, directives)
+
+    def _enter(
+        self, mapped: dict[str, _Presenters], url: str, directives: tuple[PageDirective, ...]
+    ) -> None:
         url = url.partition("#")[0]
-        known = self._map.pop(url, None)
+        known = mapped.pop(url, None)
         if known is None:
             known = _Presenters()
         known.add(directives)
-        self._map[url] = known  # re-inserted: the most recently seen image leaves last
-        if len(self._map) > self.limit:
-            del self._map[next(iter(self._map))]
+        mapped[url] = known  # re-inserted: the most recently seen image leaves last
+        if len(mapped) > self.limit:
+            del mapped[next(iter(mapped))]
+
+    def _entries(self, url: str) -> list[_Presenters]:
+        key = url.partition("#")[0]
+        return [m[key] for m in (self._presented, self._yielded) if key in m]
 
     def get(self, url: str) -> tuple[PageDirective, ...]:
         """The directives listed for ``url`` (fragment ignored), first recorded first."""
-        known = self._map.get(url.partition("#")[0])
-        return () if known is None else tuple(known.listed)
+        listed: dict[PageDirective, None] = {}
+        for entry in self._entries(url):
+            listed.update(entry.listed)
+        return tuple(listed)
 
     def unlisted(self, url: str) -> int:
-        """How many more directives presented ``url`` beyond those listed."""
-        known = self._map.get(url.partition("#")[0])
-        return 0 if known is None else known.more
+        """How many more presentations of ``url`` were seen beyond those listed."""
+        return sum(entry.more for entry in self._entries(url))
 
     def page_seen(
         self,
@@ -166,7 +184,7 @@ class EmbeddedImages:
         listed.extend(d for d in carried if d not in listed)
         request.meta[EMBEDDED_META_KEY] = listed
         directives = tuple(d for d in map(PageDirective.from_dict, carried) if d is not None)
-        self.add(request.url, directives)
+        self._enter(self._yielded, request.url, directives)
 
     def evidence(self, request: Request, view: ResponseView) -> tuple[Evidence, ...]:
         """Evidence for a downloaded response from the pages presenting it (images only).
@@ -177,21 +195,22 @@ class EmbeddedImages:
         """
         meta = request.meta
         carried = meta.get(EMBEDDED_META_KEY)
-        mapped = self._map
+        presented, yielded = self._presented, self._yielded
+        mapped = bool(presented or yielded)
         if not carried and not mapped:
             return ()
         # The common miss allocates nothing (in a crawl, allocations are paid again in GC).
         url = request.url
         cut = url.find("#")
-        first = mapped.get(url if cut < 0 else url[:cut]) if mapped else None
+        key = url if cut < 0 else url[:cut]
+        first = presented.get(key) if presented else None
+        second = yielded.get(key) if yielded else None
         redirects = meta.get("redirect_urls") if mapped else None
-        if not (carried or first or redirects) or not view.is_image:
+        if not (carried or first or second or redirects) or not view.is_image:
             return ()
-        hits = [first] if first else []
+        hits = [hit for hit in (first, second) if hit]
         for earlier in redirects or ():
-            hit = mapped.get(earlier.partition("#")[0])
-            if hit:
-                hits.append(hit)
+            hits.extend(self._entries(earlier))
         directives: list[PageDirective] = []
         if isinstance(carried, list):
             directives.extend(d for d in map(PageDirective.from_dict, carried) if d is not None)
