@@ -15,13 +15,14 @@ The rule is :mod:`optout_middleware.signals.pageimages`'; this module is its cra
   ``robots-meta`` evidence naming each page.
 
 The map holds at most ``OPTOUT_EMBEDDED_MAP_SIZE`` image URLs (default 100,000), oldest out
-first, and as many requests yielded from reserving pages, apart (a page's links must not push
-out the images entered before them), and per image the first :data:`PAGES_LISTED` distinct page directives: a site-wide image
-(a logo) is presented by every reserving page, and listing them all would make its verdict,
-audit record and item field grow with the site. One listed page reserves the image as well as
-ten thousand; further presentations are counted, in one evidence item without a stance. An image
-downloaded before a later page presenting it was parsed is decided without that page: the map
-cannot recall an item already passed on.
+first, and as many URLs of requests yielded from reserving pages, apart (a page's links must
+not push out the images entered before them). Per image it lists the first
+:data:`PAGES_LISTED` distinct page directives: a site-wide image (a logo) is presented by every
+reserving page, and listing them all would make its verdict, audit record and item field grow
+with the site. One listed page reserves the image as well as ten thousand; further
+presentations are counted, in one evidence item without a stance. An image downloaded before a
+later page presenting it was parsed is decided without that page: the map cannot recall an
+item already passed on.
 """
 
 from __future__ import annotations
