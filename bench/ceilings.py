@@ -56,12 +56,14 @@ def _stub(stubs: set[str], origins: int, pages: int, port: int) -> None:
     if "head" in stubs:
         from bench.server import build_site  # noqa: PLC0415
 
-        interest = evaluate.Evaluator("train-ai", Context(), evaluate.builtin_signals())
+        evaluator = evaluate.Evaluator("train-ai", Context(), evaluate.builtin_signals())
         heads: dict[tuple[int, bytes], Any] = {}
         for responses in build_site(origins, pages, port)[0].values():
             for raw in responses.values():
                 body = raw.partition(b"\r\n\r\n")[2]
-                heads[len(body), body[64:320]] = extract_head(body, interest=interest.head_interest)
+                heads[len(body), body[64:320]] = extract_head(
+                    body, interest=evaluator.head_interest
+                )
 
         found = [0, 0]  # lookups that found a head, all lookups
 

@@ -16,7 +16,7 @@ The rule is :mod:`optout_middleware.signals.pageimages`'; this module is its cra
 
 The map holds at most ``OPTOUT_EMBEDDED_MAP_SIZE`` image URLs (default 100,000), oldest out
 first, and as many URLs of requests yielded from reserving pages, apart (a page's links must
-not push out the images entered before them). Per image it lists the first
+not push out the images entered before them). Per image each map lists the first
 :data:`PAGES_LISTED` distinct page directives: a site-wide image (a logo) is presented by every
 reserving page, and listing them all would make its verdict, audit record and item field grow
 with the site. One listed page reserves the image as well as ten thousand; further
@@ -232,5 +232,6 @@ def _unlisted(count: int) -> Evidence:
         f"{count} more",
         location="pages presenting this image",
         note=f"{count} more presentations of this image by pages with a reserving directive "
-        f"were seen; the first {PAGES_LISTED} pages are listed (one decides as well as all)",
+        f"were seen; the first {PAGES_LISTED} pages presenting it in their HTML and the first "
+        f"{PAGES_LISTED} yielding a request for it are listed (one decides as well as all)",
     )
