@@ -198,8 +198,12 @@ MUTATIONS: tuple[Mutation, ...] = (
        "test_embedded_map.py"),
     # links yielded from reserving pages must not push presented images out of the map
     _m("embedded-yielded-share-the-map", "middlewares/embedded.py",
-       "        self._enter(self._yielded, request.url, directives)\n",
-       "        self._enter(self._presented, request.url, directives)\n", "test_embedded_map.py"),
+       "        self._enter(self._yielded, request.url, last[1], last[2])\n",
+       "        self._enter(self._presented, request.url, last[1], last[2])\n",
+       "test_embedded_map.py"),
+    # a page's listing is shared by its URLs: one URL's second page must not reach the others
+    _m("embedded-shared-listing-mutated", "middlewares/embedded.py",
+       "        if not self.shared:\n", "        if True:\n", "test_embedded_map.py"),
     # the origin memo's key must hold all of scheme://authority
     _m("origin-memo-key-short", "sitepolicy/origin.py",
        '"/".join(url.split("/", 3)[:3])', '"/".join(url.split("/", 3)[:2])',

@@ -137,3 +137,37 @@ def test_links_yielded_from_reserving_pages_cannot_push_presented_images_out() -
     found = images.evidence(pipeline_request, _image("https://x/logo.png"))
     assert [e.url for e in found] == ["https://x/page1", "https://x/page2"]
     assert images.get("https://x/page0.html") == ()  # the oldest yielded link left first
+
+
+def test_a_pages_listing_is_shared_by_its_urls_and_copied_when_another_page_adds() -> None:
+    """A page's requests share one listing (built once, not per request); a second page
+    yielding one of those URLs adds to that URL alone, not to its page-mates."""
+    images = EmbeddedImages()
+    page_a = {PAGE_META_KEY: [_directive(1).to_dict()]}
+    page_b = {PAGE_META_KEY: [_directive(2).to_dict()]}
+    for name in ("a.jpg", "b.jpg", "c.jpg"):
+        images.request_yielded(Request(f"https://x/{name}"), page_a)
+    images.request_yielded(Request("https://x/b.jpg"), page_b)
+    images.request_yielded(Request("https://x/d.jpg"), page_b)
+    assert images.get("https://x/a.jpg") == (_directive(1),)
+    assert images.get("https://x/b.jpg") == (_directive(1), _directive(2))
+    assert images.get("https://x/c.jpg") == (_directive(1),)
+    assert images.get("https://x/d.jpg") == (_directive(2),)
+    images.add("https://x/e.jpg", (_directive(3),))
+    images.add("https://x/e.jpg", (_directive(4),))
+    images.add("https://x/f.jpg", (_directive(3),))
+    assert images.get("https://x/f.jpg") == (_directive(3),)
+
+
+def test_a_yielded_request_carries_its_pages_directives_once() -> None:
+    """The meta list a request carries names each page once, first page first."""
+    images = EmbeddedImages()
+    page_a = {PAGE_META_KEY: [_directive(1).to_dict()]}
+    page_b = {PAGE_META_KEY: [_directive(2).to_dict(), _directive(1).to_dict()]}
+    request = Request("https://x/a.jpg")
+    images.request_yielded(request, page_a)
+    carried = request.meta[EMBEDDED_META_KEY]
+    assert carried == [_directive(1).to_dict()]
+    assert carried is not page_a[PAGE_META_KEY]  # a list of its own, the user's to change
+    images.request_yielded(request, page_b)
+    assert request.meta[EMBEDDED_META_KEY] == [_directive(1).to_dict(), _directive(2).to_dict()]

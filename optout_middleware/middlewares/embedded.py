@@ -74,13 +74,19 @@ class _Presenters:
     """The first :data:`PAGES_LISTED` distinct directives presenting one image (an ordered
     set: a merge into a tuple would rescan them per page), and how many more presentations
     were seen (not kept, so a page that presents it twice, by its HTML and by a request its
-    spider yields, counts twice)."""
+    spider yields, counts twice).
 
-    __slots__ = ("listed", "more")
+    A page's own listing is built once and entered, ``shared``, for every URL the page
+    presents or yields (dozens per page); a URL entered by a second page gets a copy first.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("listed", "more", "shared")
+
+    def __init__(self, directives: tuple[PageDirective, ...] = (), *, shared: bool = False) -> None:
         self.listed: dict[PageDirective, None] = {}
         self.more = 0
+        self.add(directives)
+        self.shared = shared
 
     def add(self, directives: tuple[PageDirective, ...]) -> None:
         listed = self.listed
@@ -92,6 +98,15 @@ class _Presenters:
             else:  # unlisted ones are counted, not kept: a page seen twice counts twice
                 self.more += 1
 
+    def owned(self) -> _Presenters:
+        """This listing if it belongs to one URL, else a copy that does."""
+        if not self.shared:
+            return self
+        copy = _Presenters()
+        copy.listed.update(self.listed)
+        copy.more = self.more
+        return copy
+
 
 class EmbeddedImages:
     """Image URL -> the reserving directives of the pages presenting it, for one crawl.
@@ -102,12 +117,15 @@ class EmbeddedImages:
     may be the only link to their page (an ``ImagesPipeline`` download).
     """
 
-    __slots__ = ("_presented", "_yielded", "limit")
+    __slots__ = ("_carried", "_presented", "_yielded", "limit")
 
     def __init__(self, limit: int = DEFAULT_MAP_SIZE) -> None:
         self.limit = limit
         self._presented: dict[str, _Presenters] = {}
         self._yielded: dict[str, _Presenters] = {}
+        # The last page's carried dicts, with their directives and shared listing: a page's
+        # requests are yielded one after another, and each would rebuild them.
+        self._carried: tuple[list[Any], tuple[PageDirective, ...], _Presenters] | None = None
 
     @classmethod
     def for_crawler(cls, crawler: Crawler) -> EmbeddedImages:
@@ -122,16 +140,23 @@ class EmbeddedImages:
 
     def add(self, url: str, directives: tuple[PageDirective, ...]) -> None:
         """Record that the pages behind ``directives`` present ``url`` (in their HTML)."""
-        self._enter(self._presented, url, directives)
+        self._enter(self._presented, url, directives, _Presenters(directives, shared=True))
 
     def _enter(
-        self, mapped: dict[str, _Presenters], url: str, directives: tuple[PageDirective, ...]
+        self,
+        mapped: dict[str, _Presenters],
+        url: str,
+        directives: tuple[PageDirective, ...],
+        listing: _Presenters,
     ) -> None:
+        """Enter ``url`` with ``directives``, whose listing on their own is ``listing``."""
         url = url.partition("#")[0]
         known = mapped.pop(url, None)
         if known is None:
-            known = _Presenters()
-        known.add(directives)
+            known = listing
+        else:
+            known = known.owned()
+            known.add(directives)
         mapped[url] = known  # re-inserted: the most recently seen image leaves last
         if len(mapped) > self.limit:
             del mapped[next(iter(mapped))]
@@ -172,20 +197,28 @@ class EmbeddedImages:
         if not directives:
             return
         meta[PAGE_META_KEY] = [d.to_dict() for d in directives]
+        listing = _Presenters(directives, shared=True)
         for url in image_links(view.body, view.url):
-            self.add(url, directives)
+            self._enter(self._presented, url, directives, listing)
 
     def request_yielded(self, request: Request, page_meta: dict[str, Any]) -> None:
         """A request the spider yielded from a page: carry the page's directives on it."""
         carried = page_meta.get(PAGE_META_KEY)
         if not carried:
             return
-        existing = request.meta.get(EMBEDDED_META_KEY)
-        listed = list(existing) if isinstance(existing, list) else []
-        listed.extend(d for d in carried if d not in listed)
-        request.meta[EMBEDDED_META_KEY] = listed
-        directives = tuple(d for d in map(PageDirective.from_dict, carried) if d is not None)
-        self._enter(self._yielded, request.url, directives)
+        meta = request.meta
+        existing = meta.get(EMBEDDED_META_KEY)
+        if existing is None:
+            meta[EMBEDDED_META_KEY] = list(carried)
+        else:
+            listed = list(existing) if isinstance(existing, list) else []
+            listed.extend(d for d in carried if d not in listed)
+            meta[EMBEDDED_META_KEY] = listed
+        last = self._carried
+        if last is None or last[0] is not carried:  # held here, so its id is not reused
+            directives = tuple(d for d in map(PageDirective.from_dict, carried) if d is not None)
+            last = self._carried = (carried, directives, _Presenters(directives, shared=True))
+        self._enter(self._yielded, request.url, last[1], last[2])
 
     def evidence(self, request: Request, view: ResponseView) -> tuple[Evidence, ...]:
         """Evidence for a downloaded response from the pages presenting it (images only).
