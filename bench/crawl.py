@@ -9,7 +9,11 @@ reserved pages are still downloaded and parsed, and both modes process the same 
 By default the spider yields one small item per page and parses nothing: Scrapy's own per-page
 cost is then as low as it gets, which makes the measured overhead ratio a worst case. With
 ``--parse`` it also reads the title and every link of each HTML page with CSS selectors, as a
-typical spider does (images among the URLs yield the plain item). The crawl window
+typical spider does (images among the URLs yield the plain item). With ``--follow`` it also
+yields a request for every link, as a crawling spider does: the start requests go through the
+dupefilter too, so each URL is still downloaded once, and Scrapy drops the links already seen
+(in both modes); the add-on's own per-request work (the spider middleware, the page-to-image
+directives carried from reserving pages) is then in the measure. The crawl window
 (``spider_opened`` to ``spider_closed``) is timed in wall-clock and process CPU seconds, and the
 result is printed as one JSON line.
 """
@@ -75,23 +79,31 @@ class BenchSpider(scrapy.Spider):
 
     name = "bench"
 
-    def __init__(self, urls: list[str], parse_html: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, urls: list[str], parse_html: bool = False, follow: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.urls = urls
-        self.parse_html = parse_html
+        self.parse_html = parse_html or follow
+        self.follow = follow
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for url in self.urls:
-            yield scrapy.Request(url, callback=self.parse, dont_filter=True)
+        for url in self.urls:  # following: a link met first downloads the URL, not its start
+            yield scrapy.Request(url, callback=self.parse, dont_filter=not self.follow)
 
-    def parse(self, response: Response, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[dict[str, Any] | scrapy.Request]:
         item: dict[str, Any] = {"url": response.url, "status": response.status}
+        links: list[str] = []
         if self.parse_html and isinstance(response, TextResponse):  # not the images
             item["title"] = response.css("title::text").get()
-            item["links"] = len(response.css("a::attr(href)").getall())
+            links = response.css("a::attr(href)").getall()
+            item["links"] = len(links)
         else:
             item["size"] = len(response.body)
         yield item
+        if self.follow:
+            for href in links:
+                yield response.follow(href, callback=self.parse)
 
 
 class _Clock:
@@ -143,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("urls_file", type=Path)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--parse", action="store_true", help="the spider parses each page")
+    parser.add_argument(
+        "--follow", action="store_true", help="the spider parses and follows every link"
+    )
     parser.add_argument("--profile", type=Path, help="write cProfile stats of the crawl here")
     parser.add_argument(
         "--set",
@@ -169,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     crawler: Crawler = process.create_crawler(BenchSpider)
     crawler.signals.connect(clock.opened, signal=signals.spider_opened)
     crawler.signals.connect(clock.closed, signal=signals.spider_closed)
-    process.crawl(crawler, urls=urls, parse_html=args.parse)
+    process.crawl(crawler, urls=urls, parse_html=args.parse, follow=args.follow)
     if args.profile:
         import cProfile  # noqa: PLC0415
 

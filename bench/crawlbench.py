@@ -76,6 +76,7 @@ def _crawl(
     control: str,
     *,
     parse: bool,
+    follow: bool = False,
     profile: Path | None = None,
     baseline: Path | None = None,
 ) -> dict[str, Any]:
@@ -89,6 +90,8 @@ def _crawl(
     command.append(f"--concurrency={concurrency}")
     if parse:
         command.append("--parse")
+    if follow:
+        command.append("--follow")
     if profile is not None:
         command.append(f"--profile={profile}")
     done = subprocess.run(  # noqa: S603  (our own module, fixed arguments)
@@ -136,6 +139,7 @@ def crawl_overhead(
     profile: bool,
     log: Callable[[str], None],
     baseline: Path | None = None,
+    follow: bool = False,
 ) -> dict[str, Any]:
     """Alternated crawls of both modes; ratios per adjacent pair, and site-file request counts.
 
@@ -151,7 +155,16 @@ def crawl_overhead(
             warm_file = Path(tmp) / "warm.json"
             warm_file.write_text(json.dumps(urls[: origins * 4]))
             for mode in modes:
-                _crawl(root, mode, warm_file, concurrency, control, parse=parse, baseline=baseline)
+                _crawl(
+                    root,
+                    mode,
+                    warm_file,
+                    concurrency,
+                    control,
+                    parse=parse,
+                    follow=follow,
+                    baseline=baseline,
+                )
         runs: list[dict[str, Any]] = []
         ratios: list[float] = []
         cpu_ratios: list[float] = []
@@ -162,7 +175,14 @@ def crawl_overhead(
             done = {}
             for mode in order:
                 result = _crawl(
-                    root, mode, urls_file, concurrency, control, parse=parse, baseline=baseline
+                    root,
+                    mode,
+                    urls_file,
+                    concurrency,
+                    control,
+                    parse=parse,
+                    follow=follow,
+                    baseline=baseline,
                 )
                 result["pair"] = pair
                 runs.append(result)
@@ -187,7 +207,14 @@ def crawl_overhead(
             for mode in _MODES:
                 out = Path(tmp) / f"{mode}.prof"
                 result = _crawl(
-                    root, mode, urls_file, concurrency, control, parse=parse, profile=out
+                    root,
+                    mode,
+                    urls_file,
+                    concurrency,
+                    control,
+                    parse=parse,
+                    follow=follow,
+                    profile=out,
                 )
                 profiled[mode] = summarise(str(out), result["pages"])
     summary: dict[str, Any] = {
@@ -195,6 +222,7 @@ def crawl_overhead(
         "start_urls": len(urls),
         "concurrency": concurrency,
         "spider_parses": parse,
+        "spider_follows": follow,
         "pairs": pairs,
         "ratio": spread(ratios),
         "cpu_ratio": spread(cpu_ratios),

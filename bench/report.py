@@ -39,6 +39,8 @@ def _crawl(crawl: dict[str, Any], targets: list[dict[str, str]], which: str = ""
     parser_note = (
         "reads each page's title and links" if crawl["spider_parses"] else "parses nothing"
     )
+    if crawl.get("spider_follows"):
+        parser_note += " and yields a request for every link (the dupefilter drops those seen)"
     intro = (
         f"{crawl['origins']} origins (127.0.0.2 and up, one download slot each), "
         f"{crawl['start_urls']:,} start URLs, CONCURRENT_REQUESTS={crawl['concurrency']}, "
@@ -372,6 +374,9 @@ def render(results: dict[str, Any]) -> tuple[str, list[dict[str, str]]]:
     if "crawl_parse" in results:
         out += ["", "### The same crawl, the spider parsing (`--spider-parse`)", ""]
         out += _crawl(results["crawl_parse"], targets, " (spider parses)")
+    if "crawl_follow" in results:
+        out += ["", "### The same crawl, the spider following links (`--follow-row`)", ""]
+        out += _crawl(results["crawl_follow"], targets, " (spider follows links)")
     out += ["", HEADINGS[1], ""]
     if "robots" in results:
         out += _robots(results["robots"], targets)

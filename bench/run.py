@@ -80,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
         help="crawl: only the crawl where the spider parses nothing (skip the second row)",
     )
     parser.add_argument(
+        "--follow-row",
+        action="store_true",
+        help="crawl: also the crawl where the spider parses and follows every link (a third row)",
+    )
+    parser.add_argument(
         "--profile", action="store_true", help="crawl: also profile one crawl of each mode"
     )
     parser.add_argument(
@@ -108,8 +113,12 @@ def main(argv: list[str] | None = None) -> int:
         variants = [("crawl", True)] if args.spider_parse else [("crawl", False)]
         if not quick and not args.spider_parse and not args.no_parse_row:
             variants.append(("crawl_parse", True))
+        if args.follow_row:
+            variants.append(("crawl_follow", True))
         for key, parse in variants:
-            _log(f"1. crawl overhead{' (the spider parses)' if parse else ''}")
+            follow = key == "crawl_follow"
+            doing = " (the spider parses and follows links)" if follow else " (the spider parses)"
+            _log(f"1. crawl overhead{doing if parse else ''}")
             results[key] = crawl_overhead(
                 root=ROOT,
                 origins=args.origins or (50 if quick else 60),
@@ -118,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
                 concurrency=args.concurrency,
                 warmup=not quick,
                 parse=parse,
+                follow=follow,
                 profile=args.profile and key == "crawl",
                 log=_log,
                 baseline=args.baseline,

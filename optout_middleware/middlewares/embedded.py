@@ -38,6 +38,8 @@ from optout_middleware.signals.robotsmeta import FAMILY
 from optout_middleware.verdict import Evidence
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from scrapy import Request
     from scrapy.crawler import Crawler
 
@@ -70,42 +72,44 @@ def map_size(settings: Any) -> int:
     return value
 
 
-class _Presenters:
-    """The first :data:`PAGES_LISTED` distinct directives presenting one image (an ordered
-    set: a merge into a tuple would rescan them per page), and how many more presentations
-    were seen (not kept, so a page that presents it twice, by its HTML and by a request its
-    spider yields, counts twice).
+# A directive as the maps keep it: PageDirective's fields in order, strings (and None). Tuples
+# of atoms are not tracked by CPython's garbage collector; a link-following crawl keeps an entry
+# for every link of every reserving page, and as objects (an entry, its dict, the directives)
+# they made each full collection of such a crawl about a third dearer.
+_Atoms = tuple[str, str, str, str, str, "str | None"]
+# An entry: (presentations counted but not listed, the first PAGES_LISTED distinct directives).
+_Entry = tuple[int, tuple[_Atoms, ...]]
 
-    A page's own listing is built once and entered, ``shared``, for every URL the page
-    presents or yields (dozens per page); a URL entered by a second page gets a copy first.
-    """
 
-    __slots__ = ("listed", "more", "shared")
+def _atoms(directive: PageDirective) -> _Atoms:
+    d = directive
+    return (d.page, d.directive, d.source, d.location, d.value, d.agent)
 
-    def __init__(self, directives: tuple[PageDirective, ...] = (), *, shared: bool = False) -> None:
-        self.listed: dict[PageDirective, None] = {}
-        self.more = 0
-        self.add(directives)
-        self.shared = shared
 
-    def add(self, directives: tuple[PageDirective, ...]) -> None:
-        listed = self.listed
-        for directive in directives:
-            if directive in listed:
-                continue
-            if len(listed) < PAGES_LISTED:
-                listed[directive] = None
-            else:  # unlisted ones are counted, not kept: a page seen twice counts twice
-                self.more += 1
+def _merged(entry: _Entry, added: tuple[_Atoms, ...]) -> _Entry:
+    """``entry`` with ``added``: a new distinct directive is listed while fewer than
+    :data:`PAGES_LISTED` are, else counted (not kept: a page seen twice counts twice)."""
+    more, listed = entry
+    grown: list[_Atoms] = []
+    for directive in added:
+        if directive in listed or directive in grown:
+            continue
+        if len(listed) + len(grown) < PAGES_LISTED:
+            grown.append(directive)
+        else:
+            more += 1
+    return (more, (*listed, *grown)) if grown else (more, listed)
 
-    def owned(self) -> _Presenters:
-        """This listing if it belongs to one URL, else a copy that does."""
-        if not self.shared:
-            return self
-        copy = _Presenters()
-        copy.listed.update(self.listed)
-        copy.more = self.more
-        return copy
+
+class _Page:
+    """One page's directives as atoms, and the entry of a URL that this page alone presents
+    (built once per page, shared by every URL the page enters)."""
+
+    __slots__ = ("atoms", "entry")
+
+    def __init__(self, directives: Iterable[PageDirective]) -> None:
+        self.atoms = tuple(map(_atoms, directives))
+        self.entry = _merged((0, ()), self.atoms)
 
 
 class EmbeddedImages:
@@ -114,18 +118,19 @@ class EmbeddedImages:
     Two maps of ``limit`` URLs each: the images a page's HTML presents, and the requests the
     spider yields from such a page. A reserving page yields dozens of links that are not
     images; in one map they would push out the images entered before them, for which the map
-    may be the only link to their page (an ``ImagesPipeline`` download).
+    may be the only link to their page (an ``ImagesPipeline`` download). A page's own entry is
+    built once and shared by every URL it presents or yields.
     """
 
     __slots__ = ("_carried", "_presented", "_yielded", "limit")
 
     def __init__(self, limit: int = DEFAULT_MAP_SIZE) -> None:
         self.limit = limit
-        self._presented: dict[str, _Presenters] = {}
-        self._yielded: dict[str, _Presenters] = {}
-        # The last page's carried dicts, with their directives and shared listing: a page's
-        # requests are yielded one after another, and each would rebuild them.
-        self._carried: tuple[list[Any], tuple[PageDirective, ...], _Presenters] | None = None
+        self._presented: dict[str, _Entry] = {}
+        self._yielded: dict[str, _Entry] = {}
+        # The last page's carried dicts with its entry: a page's requests are yielded one
+        # after another, and each would rebuild it.
+        self._carried: tuple[list[Any], _Page] | None = None
 
     @classmethod
     def for_crawler(cls, crawler: Crawler) -> EmbeddedImages:
@@ -140,41 +145,31 @@ class EmbeddedImages:
 
     def add(self, url: str, directives: tuple[PageDirective, ...]) -> None:
         """Record that the pages behind ``directives`` present ``url`` (in their HTML)."""
-        self._enter(self._presented, url, directives, _Presenters(directives, shared=True))
+        self._enter(self._presented, url, _Page(directives))
 
-    def _enter(
-        self,
-        mapped: dict[str, _Presenters],
-        url: str,
-        directives: tuple[PageDirective, ...],
-        listing: _Presenters,
-    ) -> None:
-        """Enter ``url`` with ``directives``, whose listing on their own is ``listing``."""
+    def _enter(self, mapped: dict[str, _Entry], url: str, page: _Page) -> None:
+        """Enter ``url`` as presented by ``page``."""
         url = url.partition("#")[0]
         known = mapped.pop(url, None)
-        if known is None:
-            known = listing
-        else:
-            known = known.owned()
-            known.add(directives)
+        known = page.entry if known is None else _merged(known, page.atoms)
         mapped[url] = known  # re-inserted: the most recently seen image leaves last
         if len(mapped) > self.limit:
             del mapped[next(iter(mapped))]
 
-    def _entries(self, url: str) -> list[_Presenters]:
+    def _entries(self, url: str) -> list[_Entry]:
         key = url.partition("#")[0]
         return [m[key] for m in (self._presented, self._yielded) if key in m]
 
     def get(self, url: str) -> tuple[PageDirective, ...]:
         """The directives listed for ``url`` (fragment ignored), first recorded first."""
-        listed: dict[PageDirective, None] = {}
-        for entry in self._entries(url):
-            listed.update(entry.listed)
-        return tuple(listed)
+        listed: dict[_Atoms, None] = {}
+        for _more, atoms in self._entries(url):
+            listed.update(dict.fromkeys(atoms))
+        return tuple(PageDirective(*atoms) for atoms in listed)
 
     def unlisted(self, url: str) -> int:
         """How many more presentations of ``url`` were seen beyond those listed."""
-        return sum(entry.more for entry in self._entries(url))
+        return sum(more for more, _listed in self._entries(url))
 
     def page_seen(
         self,
@@ -197,9 +192,9 @@ class EmbeddedImages:
         if not directives:
             return
         meta[PAGE_META_KEY] = [d.to_dict() for d in directives]
-        listing = _Presenters(directives, shared=True)
+        page = _Page(directives)
         for url in image_links(view.body, view.url):
-            self._enter(self._presented, url, directives, listing)
+            self._enter(self._presented, url, page)
 
     def request_yielded(self, request: Request, page_meta: dict[str, Any]) -> None:
         """A request the spider yielded from a page: carry the page's directives on it."""
@@ -216,9 +211,9 @@ class EmbeddedImages:
             meta[EMBEDDED_META_KEY] = listed
         last = self._carried
         if last is None or last[0] is not carried:  # held here, so its id is not reused
-            directives = tuple(d for d in map(PageDirective.from_dict, carried) if d is not None)
-            last = self._carried = (carried, directives, _Presenters(directives, shared=True))
-        self._enter(self._yielded, request.url, last[1], last[2])
+            page = _Page(d for d in map(PageDirective.from_dict, carried) if d is not None)
+            last = self._carried = (carried, page)
+        self._enter(self._yielded, request.url, last[1])
 
     def evidence(self, request: Request, view: ResponseView) -> tuple[Evidence, ...]:
         """Evidence for a downloaded response from the pages presenting it (images only).
@@ -242,16 +237,16 @@ class EmbeddedImages:
         redirects = meta.get("redirect_urls") if mapped else None
         if not (carried or first or second or redirects) or not view.is_image:
             return ()
-        hits = [hit for hit in (first, second) if hit]
+        hits = [hit for hit in (first, second) if hit is not None]
         for earlier in redirects or ():
             hits.extend(self._entries(earlier))
         directives: list[PageDirective] = []
         if isinstance(carried, list):
             directives.extend(d for d in map(PageDirective.from_dict, carried) if d is not None)
-        for hit in hits:
-            directives.extend(hit.listed)
+        for _more, listed in hits:
+            directives.extend(PageDirective(*atoms) for atoms in listed)
         found = embedded_evidence(view, directives) if directives else ()
-        more = sum(hit.more for hit in hits)
+        more = sum(more for more, _listed in hits)
         if more and found:
             found = (*found, _unlisted(more))
         return found
