@@ -50,6 +50,7 @@ _STAT_PREFIXES = (
     "response_received",
     "item_",
     "log_count/",
+    "dupefilter/",
 )
 
 

@@ -68,3 +68,38 @@ def test_ceilings_run_and_their_head_stub_knows_every_page() -> None:
     for line in stub_lines:
         found, _, total = line.removeprefix("head stub: ").removesuffix(" found").partition(" of ")
         assert found == total != "0", line
+
+
+@needs_loopback_hosts
+def test_the_follow_row_downloads_each_url_once_as_the_plain_crawl_does(tmp_path: Path) -> None:
+    """``--follow-row``: the spider yields a request per link; the dupefilter drops the links
+    already seen, so both modes download what the crawl without following downloads."""
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "bench", "--quick", "--only", "crawl", "--follow-row"),
+            *("--origins", "3", "--pages", "8", "--json", str(out)),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=LIMIT_SECS,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "the spider following links (`--follow-row`)" in done.stdout
+    results = json.loads(out.read_text())
+    plain, follow = results["crawl"], results["crawl_follow"]
+    assert follow["spider_follows"] is True
+    assert plain["spider_follows"] is False
+    counts = [
+        (k, run["mode"], run["pages"])
+        for k in ("crawl", "crawl_follow")
+        for run in results[k]["runs"]
+    ]
+    assert len({pages for *_, pages in counts}) == 1, counts
+    pages = counts[0][2]
+    for run in follow["runs"]:  # links were yielded, and the dupefilter dropped the seen ones
+        assert run["stats"].get("dupefilter/filtered", 0) > pages, run["mode"]
+    for run in plain["runs"]:
+        assert "dupefilter/filtered" not in run["stats"], run["mode"]
