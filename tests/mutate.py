@@ -200,6 +200,10 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m("embedded-yielded-share-the-map", "middlewares/embedded.py",
        "        self._enter(self._yielded, request.url, last[1])\n",
        "        self._enter(self._presented, request.url, last[1])\n", "test_embedded_map.py"),
+    # requests a reserving page yields carry its directives (an image it links, not presents)
+    _m("spider-yielded-requests-not-carried", "middlewares/spider.py",
+       "                if carrier is not None:\n                    carrier(o)\n", "",
+       "test_images_crawl.py"),
     # the maps hold atoms (the collector skips them), not directive objects
     _m("embedded-map-holds-objects", "middlewares/embedded.py",
        "    return (more, (*listed, *grown)) if grown else (more, listed)\n",

@@ -195,6 +195,27 @@ async def test_second_page_counts_after_the_dupefilter_dropped_its_request() -> 
 
 
 @crawl_test
+async def test_an_image_only_linked_from_a_noimageai_page_carries_its_directive() -> None:
+    """The page links the image (<a href>), it does not present it (<img>): the image-link scan
+    never sees it, so the request the spider yields is what carries the page's noimageai."""
+    pages = {
+        "/gallery": html(
+            '<a href="/linked.jpg">full size</a><a href="/other">next</a>',
+            head='<meta name="robots" content="noimageai">',
+        ),
+        "/other": html("<p>no directive here</p>"),
+        "/linked.jpg": (200, JPEG, PLAIN),
+    }
+    with Site(pages, host="127.0.0.3") as s:
+        items, _ = await crawl_images([s.url("/gallery")], OPTOUT_ACTION="tag")
+    by_url = {i["url"]: Verdict.from_dict(i["optout"]) for i in items}
+    linked = by_url[s.url("/linked.jpg")]
+    assert linked.reserved is True
+    assert {e.url for e in linked.evidence if e.source == "page"} == {s.url("/gallery")}
+    assert by_url[s.url("/other")].reserved is not True  # a page is not an image
+
+
+@crawl_test
 async def test_images_of_a_dropped_noai_page_are_reserved_when_reached_elsewhere() -> None:
     """Drop mode never shows /noai to the spider, but its HTML's images enter the map."""
     pages = {

@@ -9,18 +9,22 @@ without one (exempt, or not decided) leaves its items alone. It also puts a page
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
+from scrapy import Request
 from scrapy.exceptions import NotConfigured
 from scrapy.spidermiddlewares.base import BaseSpiderMiddleware
 
 from .config import OptOutConfig
-from .embedded import EmbeddedImages
+from .embedded import PAGE_META_KEY, EmbeddedImages
 from .stats import BatchedStats
 
 if TYPE_CHECKING:
-    from scrapy import Request
+    from collections.abc import AsyncIterator, Callable
+
+    from scrapy import Spider
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
@@ -49,6 +53,30 @@ class OptOutSpiderMiddleware(BaseSpiderMiddleware):
         self._embedded = (
             EmbeddedImages.for_crawler(crawler) if "robots-meta" in config.signal_families else None
         )
+
+    async def process_spider_output_async(
+        self, response: Response | None, result: AsyncIterator[Any], spider: Spider | None = None
+    ) -> AsyncIterator[Any]:
+        """The base class's loop, with the page's directives looked up once per response, not
+        once per request: a crawling spider yields dozens of requests per page (the base
+        class's synchronous loop, which Scrapy uses only where a middleware before this one
+        is synchronous, calls :meth:`get_processed_request` for each)."""
+        carrier = self._carrier(response)
+        async for o in result:
+            if isinstance(o, Request):
+                if carrier is not None:
+                    carrier(o)
+                yield o
+            elif (o := self.get_processed_item(o, response)) is not None:
+                yield o
+
+    def _carrier(self, response: Response | None) -> Callable[[Request], None] | None:
+        """What puts the page's ``noai``/``noimageai`` on a request it yields; None when the
+        page has none (most pages): its requests then pass untouched."""
+        page = getattr(response, "request", None)  # None for start requests
+        if page is None or self._embedded is None or not page.meta.get(PAGE_META_KEY):
+            return None
+        return partial(self._embedded.request_yielded, page_meta=page.meta)
 
     def get_processed_request(self, request: Request, response: Response | None) -> Request:
         """Requests yielded from a page with ``noai``/``noimageai`` carry its directives."""
