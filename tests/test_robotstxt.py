@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optout_middleware.formats.patterns import request_target
+from optout_middleware.formats.robotsrules import RuleSet, make_rule
 from optout_middleware.formats.robotstxt import (
     MAX_BYTES,
     Record,
@@ -1364,3 +1366,24 @@ def test_repeated_queries_of_one_url_keep_each_agents_answer() -> None:
         assert robots.allowed(url, "GPTBot") is False
         assert robots.allowed(url, "OtherBot") is True
         assert robots.allowed("https://example.com/b", "GPTBot") is True
+
+
+def test_a_group_index_keeps_no_tracked_object_per_rule() -> None:
+    """A crawl keeps the index of every group it selected, and each full collection of the
+    garbage collector traverses what is kept: an index's buckets are pairs of numbers into one
+    ordered tuple, not a tuple of rules each (a link-following crawl runs ~46 full collections)."""
+    rules = [make_rule(n % 3 == 0, f"/section-{n}/", n) for n in range(300)]
+    rules.append(make_rule(True, "/section-7/open", 300))
+    gc.collect()
+    before = {id(o) for o in gc.get_objects()}
+    ruleset = RuleSet(rules)
+    for _ in range(3):
+        gc.collect()
+    kept = [type(o).__name__ for o in gc.get_objects() if id(o) not in before]
+    assert len(kept) < 10, kept
+    best = ruleset.best("/section-7/x")
+    assert best is not None
+    assert (best.line, best.allow) == (7, False)
+    best = ruleset.best("/section-7/open/page")
+    assert best is not None
+    assert (best.line, best.allow) == (300, True)

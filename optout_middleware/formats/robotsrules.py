@@ -50,26 +50,30 @@ class RuleSet:
     first, each bucket longest rule first, and stops once nothing left can be longer.
     """
 
-    __slots__ = ("_buckets", "_levels", "rules")
+    __slots__ = ("_buckets", "_levels", "_ordered", "rules")
 
     def __init__(self, rules: Iterable[Rule]) -> None:
         self.rules = tuple(rules)
-        buckets: dict[str, list[Rule]] = {}
-        for rule in self.rules:
-            text = rule.pattern.text
-            if not text:  # "Disallow:" with no value matches nothing
-                continue
-            buckets.setdefault(rule.pattern.literal_prefix, []).append(rule)
-        # Longest first, Allow first on ties, then file order. A bucket holds the rules
-        # themselves (no entry tuple per rule: a crawl keeps every selected group's index).
-        self._buckets = {
-            key: tuple(sorted(bucket, key=lambda r: (-r.pattern.length, not r.allow, r.line)))
-            for key, bucket in buckets.items()
-        }
+        # All matchable rules ("Disallow:" with no value matches nothing), grouped by key, and
+        # in a group longest first, Allow first on ties, then file order. A bucket is the
+        # (start, end) of its group: a pair of numbers, which the garbage collector does not
+        # track (a tuple of rules per bucket was one more object per rule, and a crawl keeps
+        # every selected group's index; a link-following crawl runs ~46 full collections).
+        self._ordered = tuple(
+            sorted(
+                (rule for rule in self.rules if rule.pattern.text),
+                key=lambda r: (r.pattern.literal_prefix, -r.pattern.length, not r.allow, r.line),
+            )
+        )
+        self._buckets: dict[str, tuple[int, int]] = {}
+        for index, rule in enumerate(self._ordered):
+            key = rule.pattern.literal_prefix
+            start = self._buckets.get(key, (index, index))[0]
+            self._buckets[key] = (start, index + 1)
         # (key length, longest rule in any bucket whose key is at most that long), longest first.
         longest: dict[int, int] = {}
-        for key, bucket in self._buckets.items():
-            longest[len(key)] = max(longest.get(len(key), -1), bucket[0].pattern.length)
+        for key, (start, _end) in self._buckets.items():
+            longest[len(key)] = max(longest.get(len(key), -1), self._ordered[start].pattern.length)
         levels, ceiling = [], -1
         for size in sorted(longest):
             ceiling = max(ceiling, longest[size])
@@ -81,7 +85,7 @@ class RuleSet:
         best: Rule | None = None
         best_len, best_allow = -1, False
         size = len(target)
-        buckets = self._buckets
+        buckets, ordered = self._buckets, self._ordered
         for key_len, ceiling in self._levels:
             if ceiling < best_len or (ceiling == best_len and best_allow):
                 break
@@ -90,7 +94,8 @@ class RuleSet:
             bucket = buckets.get(target[:key_len])
             if bucket is None:
                 continue
-            for rule in bucket:
+            for index in range(*bucket):
+                rule = ordered[index]
                 pattern = rule.pattern
                 length, allow = pattern.length, rule.allow
                 if length < best_len or (length == best_len and (best_allow or not allow)):
