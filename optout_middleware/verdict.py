@@ -274,6 +274,10 @@ _WEIGHT: dict[Purpose, dict[Purpose, tuple[bool, bool]]] = {
 # (index, evidence) at it, first allowing at it).
 _Slot = tuple[int, "tuple[int, Evidence] | None", "tuple[int, Evidence] | None"]
 _Fold = dict[tuple[str, Purpose], _Slot]
+# One key object per (family, purpose): a crawl keeps the state of every path class's verdict,
+# and a key per entry was one more object for each full collection of the collector to visit.
+_FOLD_KEYS: dict[tuple[str, Purpose], tuple[str, Purpose]] = {}
+_FOLD_KEYS_MAX = 4096  # families are a handful; a parser inventing names must not grow it
 
 
 def combine(purpose: Purpose, evidence: tuple[Evidence, ...] | list[Evidence]) -> Verdict:
@@ -315,6 +319,7 @@ def _fold(
             if p not in weight:
                 continue
             key = (ev.family, p)
+            key = _FOLD_KEYS.get(key) or _interned(key)
             current = best.get(key)
             if current is None or ev.precedence > current[0]:
                 current = (ev.precedence, None, None)
@@ -326,6 +331,12 @@ def _fold(
             elif current[2] is None:
                 best[key] = (current[0], current[1], (index, ev))
     return best
+
+
+def _interned(key: tuple[str, Purpose]) -> tuple[str, Purpose]:
+    if len(_FOLD_KEYS) < _FOLD_KEYS_MAX:
+        _FOLD_KEYS[key] = key
+    return key
 
 
 def _decide(purpose: Purpose, best: _Fold, evidence: tuple[Evidence, ...]) -> Verdict:

@@ -241,3 +241,17 @@ def test_evidence_to_dict_is_a_fresh_dict_every_call() -> None:
     second = evidence.to_dict()
     assert second["value"] == "Disallow: /"
     assert second["stances"] == {"tdm": "disallowed"}
+
+
+def test_verdicts_share_their_combine_state_keys() -> None:
+    """A crawl keeps the combine state of every path class's verdict, and each full collection
+    of the garbage collector visits what is kept: one (family, purpose) key object serves every
+    verdict, not one per verdict (the state is private; this is the only way to see it)."""
+    first = combine(P.TRAIN_AI, (ev("tdmrep", no(P.TDM), value="a"),))
+    second = combine(P.TRAIN_AI, (ev("tdm" + "rep", no(P.TDM), value="b"),))
+    assert first._fold is not None
+    assert second._fold is not None
+    (key_a,) = first._fold
+    (key_b,) = second._fold
+    assert key_a == ("tdmrep", P.TDM)
+    assert key_a is key_b
