@@ -58,9 +58,9 @@ class OptOutSpiderMiddleware(BaseSpiderMiddleware):
         self, response: Response | None, result: AsyncIterator[Any], spider: Spider | None = None
     ) -> AsyncIterator[Any]:
         """The base class's loop, with the page's directives looked up once per response, not
-        once per request: a crawling spider yields dozens of requests per page (the base
-        class's synchronous loop, which Scrapy uses only where a middleware before this one
-        is synchronous, calls :meth:`get_processed_request` for each)."""
+        once per request: a crawling spider yields dozens of requests per page. (Scrapy calls
+        this method whenever it exists; the base class's synchronous loop, unused here, calls
+        :meth:`get_processed_request` for each request.)"""
         carrier = self._carrier(response)
         async for o in result:
             if isinstance(o, Request):
