@@ -65,8 +65,8 @@ MUTATIONS: tuple[Mutation, ...] = (
        '"meta": (2, \'meta name', '"meta": (1, \'meta name', "test_tdmrep.py"),
     # robots.txt matching (M3-like): Disallow first on equal length
     _m("robots-disallow-wins-ties", "formats/robotsrules.py",
-       "key=lambda r: (-r.pattern.length, not r.allow, r.line)",
-       "key=lambda r: (-r.pattern.length, r.allow, r.line)", "test_robotstxt.py"),
+       "-r.pattern.length, not r.allow, r.line)", "-r.pattern.length, r.allow, r.line)",
+       "test_robotstxt.py"),
     # audit flushing (M4)
     _m("audit-not-line-buffered", "middlewares/audit.py",
        'path.open("a", encoding="utf-8", buffering=1)', 'path.open("a", encoding="utf-8")',
