@@ -204,6 +204,13 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m("spider-yielded-requests-not-carried", "middlewares/spider.py",
        "                if carrier is not None:\n                    carrier(o)\n", "",
        "test_images_crawl.py"),
+    # a group index's bucket spans every rule of its key (not only the last one entered)
+    _m("robots-bucket-keeps-last-rule", "formats/robotsrules.py",
+       "            start = self._buckets.get(key, (index, index))[0]\n",
+       "            start = index\n", "test_robotstxt.py"),
+    # verdicts kept by a crawl share their combine-state keys
+    _m("verdict-fold-keys-per-verdict", "verdict.py",
+       "            key = _FOLD_KEYS.get(key) or _interned(key)\n", "", "test_verdict.py"),
     # the maps hold atoms (the collector skips them), not directive objects
     _m("embedded-map-holds-objects", "middlewares/embedded.py",
        "    return (more, (*listed, *grown)) if grown else (more, listed)\n",
