@@ -43,7 +43,9 @@ def test_bench_quick_run_reports_every_part(tmp_path: Path) -> None:
     assert {"crawl", "robots", "adversarial", "head", "evaluation", "memory"} <= results.keys()
     assert {"scan", "crawl"} <= results["images"].keys()
     assert "## 4. Image metadata" in done.stdout
-    assert results["crawl"]["scrapy"]["pages"] == results["crawl"]["optout"]["pages"]
+    # Ours never more: Scrapy's own RobotsTxtMiddleware can let a disallowed page through (the
+    # Scrapy 2.19 bug test_middleware_sitefiles.py pins), which the bench then reports.
+    assert results["crawl"]["optout"]["pages"] <= results["crawl"]["scrapy"]["pages"]
     assert all(target["result"] in ("PASS", "MISS") for target in results["targets"])
     assert len(results["targets"]) >= 6
 
@@ -95,7 +97,8 @@ def test_the_follow_row_downloads_each_url_once_as_the_plain_crawl_does(tmp_path
     # Each URL is downloaded at most once (a start request that bypassed the dupefilter would
     # download every linked page again), and the add-on's two crawls download the same pages.
     # Not Scrapy's against ours: its RobotsTxtMiddleware let the /private/ pages through in
-    # about 1 quick run of 8 (robots.txt fetched with 200, nothing forbidden).
+    # about 1 quick run of 8 (the requests that wait for a robots.txt after the first get no
+    # parser: the Scrapy 2.19 bug test_middleware_sitefiles.py pins).
     counts = [
         (k, run["mode"], run["pages"])
         for k in ("crawl", "crawl_follow")
