@@ -1387,3 +1387,14 @@ def test_a_group_index_keeps_no_tracked_object_per_rule() -> None:
     best = ruleset.best("/section-7/open/page")
     assert best is not None
     assert (best.line, best.allow) == (300, True)
+
+
+def test_files_with_the_same_rule_share_its_compiled_pattern() -> None:
+    """Sites repeat rules ("/wp-admin/"); a crawl keeps the compiled rules of every group it
+    selected, so one pattern object serves every file (a pattern never changes once built)."""
+    first = make_rule(False, "/shared-rule-test/", 1, {})
+    second = make_rule(True, "shared-rule-test/", 9, {})  # the leading "/" is added first
+    other = make_rule(False, "/another-rule-test/", 1, {})
+    assert first.pattern is second.pattern
+    assert other.pattern is not first.pattern
+    assert (second.allow, second.line, second.raw) == (True, 9, "shared-rule-test/")

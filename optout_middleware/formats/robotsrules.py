@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from optout_middleware.memo import Memo
+
 from .patterns import PathPattern
 
 if TYPE_CHECKING:
@@ -29,14 +31,26 @@ class Rule:
     raw: str
 
 
+# Compiled patterns shared by every file (a PathPattern never changes once built): sites repeat
+# the same rules ("/wp-admin/", "/cart/", "/search"), and a crawl keeps every selected group's
+# compiled rules, each pattern one more object for each full garbage collection to visit.
+_SHARED_PATTERNS: Memo[str, PathPattern] = Memo(4096)
+
+
 def make_rule(
     allow: bool, value: str, line: int, cache: dict[str, PathPattern] | None = None
 ) -> Rule:
-    """A rule for ``value`` as written; a value without its leading ``/`` gets one (leniency)."""
+    """A rule for ``value`` as written; a value without its leading ``/`` gets one (leniency).
+
+    ``cache`` is the file's own (its patterns are compiled once however many groups repeat
+    them); across files, patterns of the same text are one object too, while the shared table
+    has room."""
     text = value if not value or value[0] in "/*" else "/" + value
     pattern = cache.get(text) if cache is not None else None
     if pattern is None:
-        pattern = PathPattern(text)
+        pattern = _SHARED_PATTERNS.get(text)
+        if pattern is None:
+            pattern = _SHARED_PATTERNS.put(text, PathPattern(text))
         if cache is not None:
             cache[text] = pattern
     return Rule(allow, pattern, line, value)
