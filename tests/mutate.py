@@ -208,6 +208,10 @@ MUTATIONS: tuple[Mutation, ...] = (
     _m("robots-bucket-keeps-last-rule", "formats/robotsrules.py",
        "            start = self._buckets.get(key, (index, index))[0]\n",
        "            start = index\n", "test_robotstxt.py"),
+    # robots.txt files with the same rule text share one compiled pattern
+    _m("robots-patterns-not-shared", "formats/robotsrules.py",
+       "        pattern = _SHARED_PATTERNS.get(text)\n", "        pattern = None\n",
+       "test_robotstxt.py"),
     # verdicts kept by a crawl share their combine-state keys
     _m("verdict-fold-keys-per-verdict", "verdict.py",
        "            key = _FOLD_KEYS.get(key) or _interned(key)\n", "", "test_verdict.py"),
