@@ -151,20 +151,26 @@ def crawl_overhead(
         urls = _control(control, "/urls")
         urls_file = Path(tmp) / "urls.json"
         urls_file.write_text(json.dumps(urls))
+
+        def crawl(mode: str, file: Path, profile: Path | None = None) -> dict[str, Any]:
+            """One crawl of this variant (the spider's work, the baseline tree) in ``mode``."""
+            return _crawl(
+                root,
+                mode,
+                file,
+                concurrency,
+                control,
+                parse=parse,
+                follow=follow,
+                profile=profile,
+                baseline=baseline,
+            )
+
         if warmup:  # compiles bytecode and warms the server's sockets; not reported
             warm_file = Path(tmp) / "warm.json"
             warm_file.write_text(json.dumps(urls[: origins * 4]))
             for mode in modes:
-                _crawl(
-                    root,
-                    mode,
-                    warm_file,
-                    concurrency,
-                    control,
-                    parse=parse,
-                    follow=follow,
-                    baseline=baseline,
-                )
+                crawl(mode, warm_file)
         runs: list[dict[str, Any]] = []
         ratios: list[float] = []
         cpu_ratios: list[float] = []
@@ -174,16 +180,7 @@ def crawl_overhead(
             order = modes if pair % 2 == 0 else modes[::-1]
             done = {}
             for mode in order:
-                result = _crawl(
-                    root,
-                    mode,
-                    urls_file,
-                    concurrency,
-                    control,
-                    parse=parse,
-                    follow=follow,
-                    baseline=baseline,
-                )
+                result = crawl(mode, urls_file)
                 result["pair"] = pair
                 runs.append(result)
                 done[mode] = result
@@ -206,16 +203,7 @@ def crawl_overhead(
             profiled = {}
             for mode in _MODES:
                 out = Path(tmp) / f"{mode}.prof"
-                result = _crawl(
-                    root,
-                    mode,
-                    urls_file,
-                    concurrency,
-                    control,
-                    parse=parse,
-                    follow=follow,
-                    profile=out,
-                )
+                result = crawl(mode, urls_file, profile=out)
                 profiled[mode] = summarise(str(out), result["pages"])
     summary: dict[str, Any] = {
         "origins": origins,
