@@ -21,21 +21,27 @@ HEADINGS = ("## 1. Crawl overhead", "## 2. Parsers", "## 3. Memory", "## Targets
 LIMIT_SECS = 240  # a quick run takes ~30 s alone; a shared 2-core machine can be 4x slower
 
 
-@needs_loopback_hosts
-def test_bench_quick_run_reports_every_part(tmp_path: Path) -> None:
-    """``python -m bench --quick`` exits 0 within a few minutes and prints every table."""
-    out = tmp_path / "bench.json"
-    started = time.monotonic()
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m ARGS`` from the repository root; it must exit 0 within LIMIT_SECS."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--json", str(out)],
+        [sys.executable, "-m", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=LIMIT_SECS,
         check=False,
     )
-    elapsed = time.monotonic() - started
     assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+@needs_loopback_hosts
+def test_bench_quick_run_reports_every_part(tmp_path: Path) -> None:
+    """``python -m bench --quick`` exits 0 within a few minutes and prints every table."""
+    out = tmp_path / "bench.json"
+    started = time.monotonic()
+    done = _run("bench", "--quick", "--json", str(out))
+    elapsed = time.monotonic() - started
     assert elapsed < LIMIT_SECS
     for heading in HEADINGS:
         assert heading in done.stdout
@@ -54,15 +60,7 @@ def test_bench_quick_run_reports_every_part(tmp_path: Path) -> None:
 def test_ceilings_run_and_their_head_stub_knows_every_page() -> None:
     """``python -m bench.ceilings`` on a tiny site: every step is reported, and the head stub
     found a precomputed head for every page (else the "free head" step would be too cheap)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.ceilings", "--rounds", "1", "--origins", "2", "--pages", "4"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=LIMIT_SECS,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = _run("bench.ceilings", "--rounds", "1", "--origins", "2", "--pages", "4")
     for step in ("| scrapy |", "| add-on |", "| free head |", "| + free site decision |"):
         assert step in done.stdout
     stub_lines = [line for line in done.stderr.splitlines() if line.startswith("head stub:")]
@@ -77,18 +75,10 @@ def test_the_follow_row_downloads_each_url_once_as_the_plain_crawl_does(tmp_path
     """``--follow-row``: the spider yields a request per link; the dupefilter drops the links
     already seen, so each URL is still downloaded once."""
     out = tmp_path / "bench.json"
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "bench", "--quick", "--only", "crawl", "--follow-row"),
-            *("--origins", "3", "--pages", "8", "--json", str(out)),
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=LIMIT_SECS,
-        check=False,
+    done = _run(
+        *("bench", "--quick", "--only", "crawl", "--follow-row"),
+        *("--origins", "3", "--pages", "8", "--json", str(out)),
     )
-    assert done.returncode == 0, done.stderr[-3000:]
     assert "the spider following links (`--follow-row`)" in done.stdout
     results = json.loads(out.read_text())
     plain, follow = results["crawl"], results["crawl_follow"]
