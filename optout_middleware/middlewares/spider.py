@@ -80,9 +80,9 @@ class OptOutSpiderMiddleware(BaseSpiderMiddleware):
 
     def get_processed_request(self, request: Request, response: Response | None) -> Request:
         """Requests yielded from a page with ``noai``/``noimageai`` carry its directives."""
-        page = getattr(response, "request", None)  # None for start requests
-        if page is not None and self._embedded is not None:
-            self._embedded.request_yielded(request, page.meta)
+        carrier = self._carrier(response)
+        if carrier is not None:
+            carrier(request)
         return request
 
     def get_processed_item(self, item: Any, response: Response | None) -> Any:
